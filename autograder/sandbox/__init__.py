@@ -1,0 +1,1 @@
+"""Running untrusted student code: a worker process behind a safe wire format."""

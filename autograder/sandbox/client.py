@@ -1,0 +1,224 @@
+"""The grader's side of the worker: start it, call student functions, survive its death.
+
+``Worker`` owns one worker process. Each ``call`` sends a request frame and waits
+for the reply under a deadline; a call that times out kills the process group,
+and the next call starts a fresh worker, so one bad function costs one test.
+``StudentProxy`` turns ``student.q_sample(...)`` into such a call.
+"""
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.sandbox import isolation as iso
+from autograder.sandbox.errors import (
+    ProtocolError,
+    StudentException,
+    StudentImportError,
+    StudentTimeout,
+    WorkerDied,
+)
+from autograder.sandbox.runtime import codec
+
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+MAX_REPLY_BYTES = 1 << 31  # 2 GiB: larger replies are refused, not buffered
+
+
+class Worker:
+    """One sandboxed worker process serving the student's package ``package``."""
+
+    def __init__(self, *, package: str, submission_dir: Path, isolation: iso.Isolation,
+                 limits: iso.Limits = iso.Limits(), call_timeout: float = 30.0,
+                 startup_timeout: float = 120.0, threads: int = 1, device: str = "cpu"):
+        self.package = package
+        self.submission_dir = Path(submission_dir).resolve()
+        self.isolation = isolation
+        self.limits = limits
+        self.call_timeout = call_timeout
+        self.startup_timeout = startup_timeout
+        self.threads = threads
+        self.gpu = device.startswith("cuda")
+        self._scratch = Path(tempfile.mkdtemp(prefix="diffgrade-worker-"))
+        self._runtime = self._scratch / "runtime"
+        shutil.copytree(RUNTIME_DIR, self._runtime, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+        os.chmod(self._scratch, 0o755)
+        self._proc: subprocess.Popen | None = None
+        self._log = None
+        self.starts = 0
+        self.hello: dict | None = None
+
+    # -- process lifecycle -------------------------------------------------
+    def start(self) -> None:
+        """Spawn the worker without waiting for it (it imports torch meanwhile)."""
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        argv, _ = iso.command(self.isolation, runtime_dir=self._runtime, submission_dir=self.submission_dir,
+                              package=self.package, threads=self.threads, gpu=self.gpu)
+        self._log = open(self._scratch / f"stderr-{self.starts}.log", "wb")
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            env=iso.environment(self.threads), cwd=self._scratch,
+            preexec_fn=iso.preexec(self.limits, self.gpu), close_fds=True)
+        self.starts += 1
+        self.hello = None
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            stream.close()
+        if self._log:
+            self._log.close()
+
+    def close(self) -> None:
+        """Stop the worker and remove its scratch folder."""
+        if self._proc is not None and self._proc.poll() is None:
+            try:
+                self._send({"op": "exit"})
+                self._proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired, BrokenPipeError):
+                pass
+        self._kill()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def stderr_tail(self, n_bytes: int = 2000) -> str:
+        """The end of what the student's code printed in the latest worker."""
+        logs = sorted(self._scratch.glob("stderr-*.log"), key=lambda p: p.stat().st_mtime)
+        if not logs:
+            return ""
+        with open(logs[-1], "rb") as f:
+            f.seek(max(0, logs[-1].stat().st_size - n_bytes))
+            return f.read().decode(errors="replace")
+
+    # -- protocol ------------------------------------------------------------
+    def _send(self, request: dict) -> None:
+        self._proc.stdin.write(codec.encode(request))
+        self._proc.stdin.flush()
+
+    def _receive(self, deadline: float, fn: str) -> dict:
+        fd = self._proc.stdout.fileno()
+        sel = selectors.DefaultSelector()
+        sel.register(fd, selectors.EVENT_READ)
+        try:
+            def read_exact(n: int) -> bytes:
+                out = bytearray()
+                while len(out) < n:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not sel.select(timeout=left):
+                        raise TimeoutError
+                    chunk = os.read(fd, min(n - len(out), 1 << 20))
+                    if not chunk:
+                        raise EOFError
+                    out += chunk
+                return bytes(out)
+
+            header, buffers = codec.read_frame(read_exact, MAX_REPLY_BYTES)
+            device = "cuda" if self.gpu else "cpu"
+            reply = codec.decode(header, buffers, device_map=lambda d: device if d.startswith("cuda") else "cpu")
+        finally:
+            sel.close()
+        if not isinstance(reply, dict) or "ok" not in reply:
+            raise ProtocolError(f"malformed reply to {fn}()")
+        return reply
+
+    def _roundtrip(self, request: dict, timeout: float, fn: str) -> dict:
+        self.start()
+        deadline = time.monotonic() + timeout
+        try:
+            self._send(request)
+            return self._receive(deadline, fn)
+        except TimeoutError:
+            self._kill()
+            raise StudentTimeout(fn, timeout) from None
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            proc = self._proc
+            code = proc.wait() if proc is not None else None
+            self._kill()
+            tail = self.stderr_tail(600).strip()
+            raise WorkerDied(fn, code, f"; last output: {tail}" if tail else "") from None
+        except codec.CodecError as e:
+            self._kill()
+            raise ProtocolError(f"{fn}() sent back an invalid reply: {e}") from None
+
+    def handshake(self) -> dict:
+        """Wait for the worker to import the package; returns versions and any import error."""
+        if self.hello is None or self._proc is None:
+            self.hello = self._roundtrip({"op": "hello"}, self.startup_timeout, "import")["value"]
+        return self.hello
+
+    def call(self, fn: str, *args, **kwargs):
+        """``package.fn(*args, **kwargs)`` in the worker; raises a ``StudentCodeError`` on failure."""
+        hello = self.handshake()
+        if hello.get("import_error"):
+            err = hello["import_error"]
+            raise StudentImportError(f"your package {self.package!r} failed to import: "
+                                     f"{err['exc_type']}: {err['message']}", err.get("traceback", ""))
+        reply = self._roundtrip({"op": "call", "fn": fn, "args": list(args), "kwargs": kwargs},
+                                self.call_timeout, fn)
+        if reply["ok"]:
+            return reply.get("value")
+        raise StudentException(str(reply.get("exc_type")), str(reply.get("message")),
+                               str(reply.get("traceback", "")))
+
+
+class StudentProxy:
+    """``proxy.name(*args)`` calls ``name`` from the student's package in the worker."""
+
+    def __init__(self, worker: Worker):
+        self._worker = worker
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args, **kwargs):
+            return self._worker.call(name, *args, **kwargs)
+
+        call.__name__ = name
+        return call
+
+
+class InProcessStudent:
+    """The same interface over a module imported in this process (reference, tests, baselines).
+
+    Values make the same round trip through the codec as they would from a worker, so
+    the hidden tests see identical inputs either way.
+    """
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        fn = getattr(self._module, name)
+
+        def call(*args, **kwargs):
+            args, kwargs = codec.decode_bytes(codec.encode((list(args), kwargs)))
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - mirror the worker: any raise is the student's
+                raise StudentException(type(e).__name__, str(e)) from e
+            return codec.decode_bytes(codec.encode(value))
+
+        call.__name__ = name
+        return call

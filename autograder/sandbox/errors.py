@@ -1,0 +1,50 @@
+"""What can go wrong when the grader calls a student's function.
+
+Each error is raised in the trusted parent; it carries only strings and numbers
+decoded from the worker, never an object made by student code.
+"""
+
+
+class StudentCodeError(Exception):
+    """Base class: something about the student's code stopped a call."""
+
+
+class StudentException(StudentCodeError):
+    """The student's function raised; ``exc_type`` is the exception's class name."""
+
+    def __init__(self, exc_type: str, message: str, traceback: str = ""):
+        super().__init__(f"{exc_type}: {message}")
+        self.exc_type = exc_type
+        self.message = message
+        self.traceback = traceback
+
+
+class StudentImportError(StudentCodeError):
+    """The student's package could not be imported at all."""
+
+    def __init__(self, message: str, traceback: str = ""):
+        super().__init__(message)
+        self.traceback = traceback
+
+
+class StudentTimeout(StudentCodeError):
+    """A call ran past its time limit; the worker was killed."""
+
+    def __init__(self, fn: str, seconds: float):
+        super().__init__(f"{fn}() did not return within {seconds:g} s")
+        self.fn = fn
+        self.seconds = seconds
+
+
+class WorkerDied(StudentCodeError):
+    """The worker process exited or was killed (crash, os._exit, memory limit, ...)."""
+
+    def __init__(self, fn: str, returncode: int | None, detail: str = ""):
+        why = f"exit code {returncode}" if returncode is None or returncode >= 0 else f"signal {-returncode}"
+        super().__init__(f"the process running your code died during {fn}() ({why}){detail}")
+        self.fn = fn
+        self.returncode = returncode
+
+
+class ProtocolError(StudentCodeError):
+    """The worker sent bytes that are not a valid reply (too large, malformed, ...)."""

@@ -1,0 +1,129 @@
+"""The worker: imports the student's package and runs the calls the grader asks for.
+
+It is started by the grader as ``python -I worker.py --package NAME --submission DIR``
+with requests on its stdin and replies on its stdout, one codec frame each.
+Everything the student's code prints goes to stderr, which the grader caps.
+This file imports nothing from ``autograder``: it runs from a bare folder
+inside the sandbox, next to ``codec.py``.
+"""
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _load_codec():
+    # A private module name, so a student file called codec.py cannot shadow it.
+    spec = importlib.util.spec_from_file_location("_diffgrade_codec", HERE / "codec.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _scrub_sys_path(submission: str) -> None:
+    """Keep only the interpreter's own paths and the submission on ``sys.path``."""
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    keep = [p for p in sys.path if p and any(os.path.realpath(p).startswith(pre) for pre in prefixes)]
+    sys.path[:] = [submission] + keep
+    # Editable installs of the grader add import hooks pointing outside the sandbox.
+    sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in type(f).__module__]
+
+
+def _student_traceback(exc: BaseException, submission: str) -> str:
+    """The traceback limited to frames in the student's files."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(submission)]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)[-8000:]
+
+
+def _error_reply(exc: BaseException, submission: str) -> dict:
+    return {"ok": False, "exc_type": type(exc).__name__, "message": str(exc)[:4000],
+            "traceback": _student_traceback(exc, submission)}
+
+
+def serve(package: str, submission: str, threads: int) -> None:
+    # The protocol streams are private copies; fd 0 and 1 become /dev/null and stderr
+    # so that print() in student code cannot break a frame.
+    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    codec = _load_codec()
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    _scrub_sys_path(submission)
+
+    def read_exact(n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n:
+            chunk = proto_in.read(n - len(out))
+            if not chunk:
+                raise EOFError
+            out += chunk
+        return bytes(out)
+
+    def send(reply: dict) -> None:
+        try:
+            frame = codec.encode(reply)
+        except Exception as e:  # the student returned something the codec refuses
+            frame = codec.encode({"ok": False, "exc_type": "UnsendableResult",
+                                  "message": f"the value returned cannot be checked: {e}", "traceback": ""})
+        proto_out.write(frame)
+        proto_out.flush()
+
+    module, import_error = None, None
+    try:
+        module = importlib.import_module(package)
+    except BaseException as e:  # noqa: BLE001 - any failure to import is reported, SystemExit too
+        import_error = _error_reply(e, submission)
+
+    while True:
+        try:
+            header, buffers = codec.read_frame(read_exact, 1 << 34)
+        except EOFError:
+            return
+        request = codec.decode(header, buffers)
+        op = request.get("op")
+        if op == "exit":
+            return
+        if op == "hello":
+            names = sorted(n for n in dir(module) if not n.startswith("_")) if module else []
+            send({"ok": True, "value": {"python": sys.version.split()[0], "torch": torch.__version__,
+                                        "import_error": import_error, "names": names}})
+            continue
+        if op != "call":
+            send({"ok": False, "exc_type": "ProtocolError", "message": f"unknown op {op!r}", "traceback": ""})
+            continue
+        if module is None:
+            send(import_error)
+            continue
+        try:
+            fn = getattr(module, request["fn"])
+            value = fn(*request.get("args", ()), **request.get("kwargs", {}))
+        except BaseException as e:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are student errors too
+            send(_error_reply(e, submission))
+            continue
+        send({"ok": True, "value": value})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--package", required=True)
+    parser.add_argument("--submission", required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    serve(args.package, os.path.realpath(args.submission), args.threads)
+
+
+if __name__ == "__main__":
+    main()
