@@ -18,6 +18,7 @@ from pathlib import Path
 from autograder.sandbox import isolation as iso
 from autograder.sandbox.errors import (
     ProtocolError,
+    StudentCodeError,
     StudentException,
     StudentImportError,
     StudentTimeout,
@@ -51,6 +52,7 @@ class Worker:
         self._log = None
         self.starts = 0
         self.hello: dict | None = None
+        self.timed_out: set[str] = set()
 
     # -- process lifecycle -------------------------------------------------
     def start(self) -> None:
@@ -165,15 +167,33 @@ class Worker:
             self.hello = self._roundtrip({"op": "hello"}, self.startup_timeout, "import")["value"]
         return self.hello
 
+    def handshake_or_error(self) -> dict:
+        """Like ``handshake``, but a worker that hangs or dies while importing becomes an import error."""
+        try:
+            return self.handshake()
+        except StudentCodeError as e:
+            self.hello = {"import_error": {"exc_type": type(e).__name__, "message": str(e), "traceback": ""}}
+            return self.hello
+
     def call(self, fn: str, *args, **kwargs):
-        """``package.fn(*args, **kwargs)`` in the worker; raises a ``StudentCodeError`` on failure."""
-        hello = self.handshake()
+        """``package.fn(*args, **kwargs)`` in the worker; raises a ``StudentCodeError`` on failure.
+
+        A function that timed out once is not called again: later calls fail at once,
+        so one infinite loop costs its tests but not the whole time budget.
+        """
+        if fn in self.timed_out:
+            raise StudentTimeout(fn, self.call_timeout, earlier=True)
+        hello = self.handshake_or_error()
         if hello.get("import_error"):
             err = hello["import_error"]
             raise StudentImportError(f"your package {self.package!r} failed to import: "
                                      f"{err['exc_type']}: {err['message']}", err.get("traceback", ""))
-        reply = self._roundtrip({"op": "call", "fn": fn, "args": list(args), "kwargs": kwargs},
-                                self.call_timeout, fn)
+        try:
+            reply = self._roundtrip({"op": "call", "fn": fn, "args": list(args), "kwargs": kwargs},
+                                    self.call_timeout, fn)
+        except StudentTimeout:
+            self.timed_out.add(fn)
+            raise
         if reply["ok"]:
             return reply.get("value")
         raise StudentException(str(reply.get("exc_type")), str(reply.get("message")),

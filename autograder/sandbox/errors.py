@@ -30,8 +30,11 @@ class StudentImportError(StudentCodeError):
 class StudentTimeout(StudentCodeError):
     """A call ran past its time limit; the worker was killed."""
 
-    def __init__(self, fn: str, seconds: float):
-        super().__init__(f"{fn}() did not return within {seconds:g} s")
+    def __init__(self, fn: str, seconds: float, earlier: bool = False):
+        msg = f"{fn}() did not return within {seconds:g} s"
+        if earlier:
+            msg = f"not called: {fn}() already ran past its time limit of {seconds:g} s in an earlier test"
+        super().__init__(msg)
         self.fn = fn
         self.seconds = seconds
 

@@ -1,0 +1,125 @@
+"""Grade one submission of one project: the whole pipeline behind ``diffgrade grade``.
+
+1. stage the submission (folder or zip) into a scratch folder;
+2. start the sandboxed worker at once, so it imports torch while we prepare;
+3. import the reference and collect the hidden tests (trusted, in this process);
+4. run every test, calling the student's code through the worker;
+5. score, and write ``results.json``, ``feedback.md`` and plots to ``out_dir``.
+
+Problems with the submission never raise: they cost points and are explained in
+the report. Problems with the course itself (bad config, missing tests) raise.
+"""
+
+import importlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from autograder import config as config_mod
+from autograder import course
+from autograder.grading import report, runner, scoring
+from autograder.sandbox import isolation as iso
+from autograder.sandbox.client import StudentProxy, Worker
+from autograder.submission import SubmissionError, stage
+from autograder.testing import Checker
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` is CUDA when available, else CPU; asking for CUDA without one is an error."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was requested but CUDA is not available here")
+    if not (device == "cpu" or device.startswith("cuda")):
+        raise ValueError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda[:N]'")
+    return device
+
+
+def load_reference(project: str, root: Path):
+    """The reference package, importable by its plain name as later projects expect."""
+    solutions = str(root / "solutions")
+    if solutions not in sys.path:
+        sys.path.insert(0, solutions)
+    return importlib.import_module(project)
+
+
+def _failed_everywhere(tests, message: str) -> list[runner.TestOutcome]:
+    return [runner.TestOutcome(t.name, t.function, False, message, weight=t.weight) for t in tests]
+
+
+def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto", isolation: str = "auto",
+          threads: int | None = None, root: Path | None = None, on_test=None) -> report.GradeResult:
+    """Grade ``submission`` for ``project`` and write the reports into ``out_dir``."""
+    start = time.monotonic()
+    root = Path(root) if root else course.course_root()
+    project = course.project_name(project)
+    adir = course.assignment_dir(project, root)
+    cfg = config_mod.load(adir)
+    device = resolve_device(device)
+    chosen = iso.choose(isolation)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = out_dir / "artifacts"
+    shutil.rmtree(artifacts, ignore_errors=True)
+    artifacts.mkdir()
+    tests = runner.collect(adir / "tests" / "hidden")
+    if not tests:
+        raise config_mod.ConfigError(f"{adir / 'tests' / 'hidden'}: no hidden tests found")
+    notes: list[str] = []
+    scratch = Path(tempfile.mkdtemp(prefix="diffgrade-grade-"))
+    worker = None
+    try:
+        try:
+            staged = stage(submission, scratch / "submission", package=cfg.package, required=cfg.files)
+        except SubmissionError as e:
+            staged = None
+            notes.append(f"The submission could not be loaded: {e}")
+        if staged is not None:
+            notes += [f"Required file missing: {m}" for m in staged.missing]
+            notes += [f"Ignored: {s}" for s in staged.skipped]
+            worker = Worker(package=cfg.package, submission_dir=staged.root, isolation=chosen,
+                            limits=iso.Limits(memory_mb=cfg.limits.memory_mb),
+                            call_timeout=cfg.limits.call_timeout_s,
+                            startup_timeout=cfg.limits.startup_timeout_s,
+                            threads=threads or os.cpu_count() or 1, device=device)
+            worker.start()
+        fixtures = {
+            "student": StudentProxy(worker) if worker else None,
+            "ref": load_reference(project, root),
+            "check": Checker(cfg),
+            "device": torch.device(device),
+            "config": cfg,
+            "artifacts": artifacts,
+        }
+        if worker is None:
+            outcomes = _failed_everywhere(tests, notes[-1])
+        else:
+            hello = worker.handshake_or_error()
+            if hello.get("import_error"):
+                err = hello["import_error"]
+                notes.append(f"Your package failed to import: {err['exc_type']}: {err['message']}")
+            outcomes = runner.run_tests(tests, fixtures, on_done=on_test,
+                                        deadline=start + cfg.limits.total_timeout_s)
+            printed = worker.stderr_tail(1500).strip()
+            if printed:
+                notes.append(f"Your code printed (last lines):\n{printed}")
+        rows = scoring.score(outcomes, cfg.points)
+    finally:
+        if worker is not None:
+            worker.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    score, max_score = scoring.total(rows)
+    result = report.GradeResult(
+        project=project, title=cfg.title, submission=str(submission), score=score, max_score=max_score,
+        tests=rows, isolation=chosen.level, isolation_detail=chosen.description, device=device,
+        seconds=time.monotonic() - start, notes=notes, hidden_visibility=cfg.hidden_visibility,
+        versions={"python": sys.version.split()[0], "torch": torch.__version__})
+    report.write(result, out_dir)
+    if not any(artifacts.iterdir()):
+        artifacts.rmdir()
+    return result

@@ -1,0 +1,106 @@
+"""Writing what a grading produced: Gradescope ``results.json`` and ``feedback.md``.
+
+``results.json`` follows Gradescope's autograder schema: top-level ``score``,
+``execution_time``, ``output``, ``visibility``, ``stdout_visibility``,
+``extra_data`` and ``tests``, each test with ``name``, ``score``, ``max_score``,
+``status``, ``output`` and ``visibility``. Files are written atomically.
+"""
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.grading.scoring import TestScore
+
+
+@dataclass
+class GradeResult:
+    """Everything known about one graded submission."""
+
+    project: str
+    title: str
+    submission: str
+    score: float
+    max_score: float
+    tests: list[TestScore]
+    isolation: str
+    isolation_detail: str
+    device: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)   # problems with the submission as a whole
+    hidden_visibility: str = "after_published"
+    versions: dict = field(default_factory=dict)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_gradescope(result: GradeResult) -> dict:
+    """The Gradescope ``results.json`` object."""
+    tests = [{
+        "name": t.name,
+        "number": str(i + 1),
+        "score": round(t.score, 4),
+        "max_score": round(t.max_score, 4),
+        "status": "passed" if t.passed else "failed",
+        "output": t.output,
+        "visibility": result.hidden_visibility,
+    } for i, t in enumerate(result.tests)]
+    summary = [f"{result.title}: {result.score:g} / {result.max_score:g}",
+               f"Isolation: {result.isolation} ({result.isolation_detail})",
+               f"Device: {result.device}"] + result.notes
+    return {
+        "score": round(result.score, 4),
+        "execution_time": round(result.seconds, 2),
+        "output": "\n".join(summary),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"max_score": result.max_score, "project": result.project,
+                       "isolation": result.isolation, "device": result.device,
+                       "submission": result.submission, "versions": result.versions},
+        "tests": tests,
+    }
+
+
+def feedback_markdown(result: GradeResult) -> str:
+    """A readable report for the student: a table, then the details of each failure."""
+    lines = [f"# {result.title}: feedback", "",
+             f"**Score: {result.score:g} / {result.max_score:g}**", "",
+             f"- isolation: {result.isolation} ({result.isolation_detail})",
+             f"- device: {result.device}", f"- time: {result.seconds:.1f} s", ""]
+    if result.notes:
+        lines += ["## About the submission", ""] + [f"- {n}" for n in result.notes] + [""]
+    lines += ["## Tests", "", "| test | result | points |", "| --- | --- | --- |"]
+    for t in result.tests:
+        mark = "pass" if t.passed else "FAIL"
+        lines.append(f"| `{t.name}` | {mark} | {t.score:g} / {t.max_score:g} |")
+    failed = [t for t in result.tests if not t.passed]
+    if failed:
+        lines += ["", "## What went wrong", ""]
+        for t in failed:
+            lines += [f"### `{t.name}`", "", "```", t.output.strip() or "(no message)", "```", ""]
+    pictures = [a for t in result.tests for a in t.artifacts if a.endswith(".png")]
+    if pictures:
+        lines += ["", "## Plots", ""] + [f"![{p}](artifacts/{p})" for p in pictures]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write(result: GradeResult, out_dir: Path) -> None:
+    """``out_dir/results.json`` and ``out_dir/feedback.md``."""
+    out_dir = Path(out_dir)
+    write_atomic(out_dir / "feedback.md", feedback_markdown(result))
+    write_atomic(out_dir / "results.json", json.dumps(to_gradescope(result), indent=2) + "\n")
