@@ -55,7 +55,7 @@ def _encode(value, buffers, depth=0):
             raise CodecError(f"tensors of dtype {t.dtype} cannot be sent")
         device = str(t.device)
         cpu = t.to("cpu").contiguous()
-        raw = cpu.view(torch.uint8).numpy().tobytes() if cpu.numel() else b""
+        raw = cpu.reshape(-1).view(torch.uint8).numpy().tobytes() if cpu.numel() else b""
         buffers.append(raw)
         return {"tensor": len(buffers) - 1, "dtype": DTYPE_NAMES[t.dtype],
                 "shape": list(cpu.shape), "device": device,
