@@ -169,7 +169,7 @@ def test_import_error_is_reported(tmp_path):
 
 
 @pytest.mark.skipif(not iso.bwrap_works(), reason="bubblewrap is not installed or cannot create namespaces here")
-class BwrapIsolation:
+class TestBwrapIsolation:
     """Inside bubblewrap, the course and the network are out of reach."""
 
     def test_hidden_tests_are_invisible(self, tmp_path):
@@ -192,7 +192,6 @@ class BwrapIsolation:
         assert (sub / "p1_forward" / "toy.py").read_text() == HOSTILE
 
 
-BwrapIsolation.__test__ = True  # collected despite the name not starting with Test
 
 
 def test_in_process_student_mirrors_the_worker(tmp_path):
