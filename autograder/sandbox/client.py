@@ -35,7 +35,8 @@ class Worker:
 
     def __init__(self, *, package: str, submission_dir: Path, isolation: iso.Isolation,
                  limits: iso.Limits = iso.Limits(), call_timeout: float = 30.0,
-                 startup_timeout: float = 120.0, threads: int = 1, device: str = "cpu"):
+                 startup_timeout: float = 120.0, threads: int = 1, device: str = "cpu",
+                 provided: tuple[Path, ...] = ()):
         self.package = package
         self.submission_dir = Path(submission_dir).resolve()
         self.isolation = isolation
@@ -44,6 +45,7 @@ class Worker:
         self.startup_timeout = startup_timeout
         self.threads = threads
         self.gpu = device.startswith("cuda")
+        self.provided = tuple(Path(p).resolve() for p in provided)
         self._scratch = Path(tempfile.mkdtemp(prefix="diffgrade-worker-"))
         self._runtime = self._scratch / "runtime"
         shutil.copytree(RUNTIME_DIR, self._runtime, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
@@ -60,7 +62,8 @@ class Worker:
         if self._proc is not None and self._proc.poll() is None:
             return
         argv, _ = iso.command(self.isolation, runtime_dir=self._runtime, submission_dir=self.submission_dir,
-                              package=self.package, threads=self.threads, gpu=self.gpu)
+                              package=self.package, threads=self.threads, gpu=self.gpu,
+                              provided=self.provided)
         self._log = open(self._scratch / f"stderr-{self.starts}.log", "wb")
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
@@ -113,7 +116,7 @@ class Worker:
 
     # -- protocol ------------------------------------------------------------
     def _send(self, request: dict) -> None:
-        self._proc.stdin.write(codec.encode(request))
+        self._proc.stdin.write(codec.encode(request))  # a stale RemoteObject was refused in _request
         self._proc.stdin.flush()
 
     def _receive(self, deadline: float, fn: str) -> dict:
@@ -135,7 +138,9 @@ class Worker:
 
             header, buffers = codec.read_frame(read_exact, MAX_REPLY_BYTES)
             device = "cuda" if self.gpu else "cpu"
-            reply = codec.decode(header, buffers, device_map=lambda d: device if d.startswith("cuda") else "cpu")
+            generation = self.starts
+            reply = codec.decode(header, buffers, device_map=lambda d: device if d.startswith("cuda") else "cpu",
+                                 resolve=lambda h: RemoteObject(self, h.handle_id, h.type_name, generation))
         finally:
             sel.close()
         if not isinstance(reply, dict) or "ok" not in reply:
@@ -175,29 +180,72 @@ class Worker:
             self.hello = {"import_error": {"exc_type": type(e).__name__, "message": str(e), "traceback": ""}}
             return self.hello
 
-    def call(self, fn: str, *args, **kwargs):
+    def call(self, fn: str, *args, timeout: float | None = None, **kwargs):
         """``package.fn(*args, **kwargs)`` in the worker; raises a ``StudentCodeError`` on failure.
 
         A function that timed out once is not called again: later calls fail at once,
         so one infinite loop costs its tests but not the whole time budget.
         """
-        if fn in self.timed_out:
-            raise StudentTimeout(fn, self.call_timeout, earlier=True)
+        return self._request({"op": "call", "fn": fn}, fn, args, kwargs, timeout, needs_import=True)
+
+    def method(self, target: "RemoteObject", name: str, *args, timeout: float | None = None, **kwargs):
+        """``target.name(*args, **kwargs)`` on an object kept in the worker."""
+        label = f"{target.type_name}.{name}"
+        return self._request({"op": "method", "fn": name, "target": target}, label, args, kwargs, timeout)
+
+    def construct(self, module: str, name: str, *args, timeout: float | None = None, **kwargs):
+        """``module.name(*args, **kwargs)`` from a provided package; usually returns a ``RemoteObject``."""
+        return self._request({"op": "construct", "module": module, "fn": name}, f"{module}.{name}",
+                             args, kwargs, timeout)
+
+    def _request(self, request: dict, label: str, args, kwargs, timeout, needs_import: bool = False):
+        if label in self.timed_out:
+            raise StudentTimeout(label, self.call_timeout, earlier=True)
         hello = self.handshake_or_error()
-        if hello.get("import_error"):
+        if needs_import and hello.get("import_error"):
             err = hello["import_error"]
             raise StudentImportError(f"your package {self.package!r} failed to import: "
                                      f"{err['exc_type']}: {err['message']}", err.get("traceback", ""))
+        for value in (*args, *kwargs.values(), request.get("target")):
+            if isinstance(value, RemoteObject) and value.generation != self.starts:
+                raise StudentCodeError(f"{value!r} was lost when the worker restarted after an earlier failure")
+        timeout = timeout or self.call_timeout
         try:
-            reply = self._roundtrip({"op": "call", "fn": fn, "args": list(args), "kwargs": kwargs},
-                                    self.call_timeout, fn)
+            reply = self._roundtrip({**request, "args": list(args), "kwargs": kwargs}, timeout, label)
         except StudentTimeout:
-            self.timed_out.add(fn)
+            self.timed_out.add(label)
             raise
         if reply["ok"]:
             return reply.get("value")
         raise StudentException(str(reply.get("exc_type")), str(reply.get("message")),
                                str(reply.get("traceback", "")))
+
+
+class RemoteObject(codec.Handle):
+    """An object kept in the worker: ``obj(x, t)`` and ``obj.method(...)`` run there.
+
+    Passing it as an argument of a later call sends only its number. It belongs to
+    one worker process (``generation``); after a restart it is stale and refused.
+    """
+
+    __slots__ = ("_worker", "generation")
+
+    def __init__(self, worker: "Worker", handle_id: int, type_name: str, generation: int):
+        super().__init__(handle_id, type_name)
+        self._worker = worker
+        self.generation = generation
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def method(*args, **kwargs):
+            return self._worker.method(self, name, *args, **kwargs)
+
+        return method
+
+    def __call__(self, *args, **kwargs):
+        return self._worker.method(self, "__call__", *args, **kwargs)
 
 
 class StudentProxy:
@@ -217,15 +265,57 @@ class StudentProxy:
         return call
 
 
+class _LocalTable:
+    """In-process stand-in for the worker's handle table."""
+
+    def __init__(self):
+        self.objects: dict[int, object] = {}
+
+    def register(self, obj) -> int:
+        self.objects[len(self.objects) + 1] = obj
+        return len(self.objects)
+
+    def call(self, fn, args, kwargs):
+        """``fn(*args, **kwargs)`` with arguments and result copied through the codec."""
+        args, kwargs = codec.decode_bytes(codec.encode((list(args), kwargs)),
+                                          resolve=lambda h: self.objects[h.handle_id])
+        try:
+            value = fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - mirror the worker: any raise is the student's
+            raise StudentException(type(e).__name__, str(e)) from e
+        return codec.decode_bytes(codec.encode(value, self.register),
+                                  resolve=lambda h: LocalObject(self, h.handle_id, h.type_name))
+
+
+class LocalObject(codec.Handle):
+    """``RemoteObject``'s in-process twin."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: _LocalTable, handle_id: int, type_name: str):
+        super().__init__(handle_id, type_name)
+        self._table = table
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        target = self._table.objects[self.handle_id]
+        return lambda *args, **kwargs: self._table.call(getattr(target, name), args, kwargs)
+
+    def __call__(self, *args, **kwargs):
+        return self._table.call(self._table.objects[self.handle_id], args, kwargs)
+
+
 class InProcessStudent:
     """The same interface over a module imported in this process (reference, tests, baselines).
 
     Values make the same round trip through the codec as they would from a worker, so
-    the hidden tests see identical inputs either way.
+    the hidden tests see identical inputs either way; objects stay behind handles.
     """
 
     def __init__(self, module):
         self._module = module
+        self._table = _LocalTable()
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -233,12 +323,7 @@ class InProcessStudent:
         fn = getattr(self._module, name)
 
         def call(*args, **kwargs):
-            args, kwargs = codec.decode_bytes(codec.encode((list(args), kwargs)))
-            try:
-                value = fn(*args, **kwargs)
-            except Exception as e:  # noqa: BLE001 - mirror the worker: any raise is the student's
-                raise StudentException(type(e).__name__, str(e)) from e
-            return codec.decode_bytes(codec.encode(value))
+            return self._table.call(fn, args, kwargs)
 
         call.__name__ = name
         return call

@@ -124,23 +124,31 @@ SANDBOX_SUBMISSION = "/submission"
 
 
 def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, package: str,
-            threads: int, gpu: bool) -> tuple[list[str], str]:
-    """The argv that starts the worker, and the submission path as the worker sees it."""
+            threads: int, gpu: bool, provided: tuple[Path, ...] = ()) -> tuple[list[str], str]:
+    """The argv that starts the worker, and the submission path as the worker sees it.
+
+    ``provided``: folders of packages the student's code may import (reference
+    versions of earlier projects); mounted read-only after the submission.
+    """
     if isolation.level == "process":
         worker = str(runtime_dir / "worker.py")
         sub = str(submission_dir)
         prefix: list[str] = []
+        provided_args = [a for p in provided for a in ("--provided", str(p))]
     else:
         worker = f"{SANDBOX_RUNTIME}/worker.py"
         sub = SANDBOX_SUBMISSION
+        inside = [f"/provided/{i}" for i in range(len(provided))]
+        provided_args = [a for p in inside for a in ("--provided", p)]
         prefix = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                   *_system_binds(), *_python_binds(), *(_gpu_binds() if gpu else []),
                   "--ro-bind", str(runtime_dir), SANDBOX_RUNTIME,
                   "--ro-bind", str(submission_dir), SANDBOX_SUBMISSION,
+                  *[a for p, i in zip(provided, inside) for a in ("--ro-bind", str(p), i)],
                   "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
                   "--uid", str(_NOBODY), "--gid", str(_NOBODY), "--chdir", "/tmp"]
     argv = [*prefix, os.path.realpath(sys.executable), "-I", "-B", worker,
-            "--package", package, "--submission", sub, "--threads", str(threads)]
+            "--package", package, "--submission", sub, "--threads", str(threads), *provided_args]
     return argv, sub
 
 

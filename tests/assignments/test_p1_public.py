@@ -1,5 +1,6 @@
 """Are the P1 public tests real: do they pass on the reference and fail on the stubs?"""
 
+import os
 import re
 import shutil
 import subprocess
@@ -51,7 +52,7 @@ def make_bundle(root: Path, *, edit=None) -> Path:
 def run_public_tests(bundle: Path) -> tuple[int, dict[str, int]]:
     """Run pytest on ``bundle/tests`` in a subprocess; return its exit code and the
     counts from its summary line (``{"passed": 30, "failed": 1}``)."""
-    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(bundle)  # the bundle's p1_forward, never the reference
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     proc = subprocess.run(
@@ -73,22 +74,26 @@ def test_clear_solutions_keeps_indentation():
     assert clear_solutions(source) == "def f():\n    raise NotImplementedError()\n"
 
 
-def test_public_tests_pass_on_reference(tmp_path):
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """Exit code and counts of the public tests run against the reference (run once)."""
+    return run_public_tests(make_bundle(tmp_path_factory.mktemp("p1") / "reference"))
+
+
+def test_public_tests_pass_on_reference(reference_run):
     """Do all the P1 public tests pass against the reference solution?"""
-    code, counts = run_public_tests(make_bundle(tmp_path / "reference"))
+    code, counts = reference_run
     assert code == 0, counts
-    assert counts.get("passed", 0) >= 20
-    assert set(counts) == {"passed"}
+    assert set(counts) == {"passed"}, counts
+    assert counts["passed"] >= 20
 
 
-def test_public_tests_all_fail_on_stubs(tmp_path):
-    """Does every P1 public test fail on the released stubs (raise NotImplementedError)?"""
-    reference_code, reference_counts = run_public_tests(make_bundle(tmp_path / "reference"))
-    stub_code, stub_counts = run_public_tests(make_bundle(tmp_path / "stubs", edit=lambda _, text: clear_solutions(text)))
-    assert reference_code == 0
-    assert stub_code == 1, stub_counts
-    assert set(stub_counts) == {"failed"}, stub_counts
-    assert stub_counts["failed"] == reference_counts["passed"]
+def test_public_tests_all_fail_on_stubs(tmp_path, reference_run):
+    """Does every P1 public test fail (not error, not pass) on the NotImplementedError stubs?"""
+    code, counts = run_public_tests(make_bundle(tmp_path / "stubs", edit=lambda _, text: clear_solutions(text)))
+    assert code == 1, counts
+    assert set(counts) == {"failed"}, counts
+    assert counts["failed"] == reference_run[1]["passed"]
 
 
 # Plausible mistakes a student could make; each must make at least one public test fail.

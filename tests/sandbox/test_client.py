@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from autograder.sandbox import isolation as iso
-from autograder.sandbox.client import InProcessStudent, StudentProxy, Worker
+from autograder.sandbox.client import InProcessStudent, RemoteObject, StudentProxy, Worker
 from autograder.sandbox.errors import (
+    StudentCodeError,
     StudentException,
     StudentImportError,
     StudentTimeout,
@@ -153,10 +154,36 @@ def test_tensor_subclass_arrives_plain(worker):
     assert type(out) is torch.Tensor and not bool((out == torch.ones(3)).all())
 
 
-def test_unsendable_result_is_a_clear_error(worker):
-    """Does returning an arbitrary object fail with a message, not a crash?"""
-    with pytest.raises(StudentException, match="cannot be checked"):
-        StudentProxy(worker).unsendable()
+def test_objects_stay_in_the_worker_behind_handles(worker):
+    """Does a returned object come back as a handle, never as the object itself?"""
+    obj = StudentProxy(worker).unsendable()
+    assert isinstance(obj, RemoteObject) and obj.type_name == "object"
+    from autograder.testing import Checker, CheckFailure
+    with pytest.raises(CheckFailure, match="expected a torch.Tensor, got RemoteObject"):
+        Checker(config=None).tensor(obj, "unsendable()")
+
+
+def test_models_built_in_the_worker_are_callable_and_passable(worker):
+    """Can the grader build a provided model in the worker, call it, and pass it to student code?"""
+    from autograder.sandbox.runtime.testmodels import TinyEpsModel
+    model = worker.construct("_diffgrade_testmodels", "TinyEpsModel", channels=1, T=10, seed=3)
+    assert isinstance(model, RemoteObject) and model.type_name == "TinyEpsModel"
+    x, t = torch.randn(2, 1, 4, 4, generator=torch.Generator().manual_seed(0)), torch.tensor([1, 7])
+    local = TinyEpsModel(channels=1, T=10, seed=3)
+    with torch.no_grad():
+        assert torch.allclose(model(x, t), local(x, t))
+    state = model.state_dict()
+    assert set(state) == set(local.state_dict())
+    assert torch.equal(StudentProxy(worker).scale(model.forward(x, t), 1.0), model(x, t))
+
+
+def test_stale_handles_are_refused_after_a_restart(worker):
+    """Is an object from a worker that died refused, rather than silently confused with another?"""
+    model = worker.construct("_diffgrade_testmodels", "TinyEpsModel")
+    with pytest.raises(WorkerDied):
+        StudentProxy(worker).die()
+    with pytest.raises(StudentCodeError, match="lost when the worker restarted"):
+        model(torch.zeros(1, 1, 2, 2), torch.tensor([0]))
 
 
 def test_import_error_is_reported(tmp_path):

@@ -7,7 +7,9 @@ an allow-list: no pickle, no code from the sender ever runs in the receiver.
 
 Supported values: None, bool, int, float, str, list, tuple, dict with str keys,
 ``torch.Tensor`` (any allowed dtype, any device), ``torch.dtype``,
-``torch.device`` and ``torch.Generator`` (sent as its state).
+``torch.device``, ``torch.Generator`` (sent as its state) and ``Handle``: a
+reference to an object that stays in the worker (a model, a config), which the
+grader can pass back in later calls or call methods on.
 This module is standalone: it runs inside the sandbox too.
 """
 
@@ -39,9 +41,24 @@ class CodecError(ValueError):
     """A value cannot be encoded, or bytes are not a valid frame."""
 
 
-def _encode(value, buffers, depth=0):
+class Handle:
+    """A reference to an object living in the worker: only its number and type name travel."""
+
+    __slots__ = ("handle_id", "type_name")
+
+    def __init__(self, handle_id: int, type_name: str):
+        self.handle_id = int(handle_id)
+        self.type_name = str(type_name)
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} #{self.handle_id} in the worker>"
+
+
+def _encode(value, buffers, depth=0, register=None):
     if depth > MAX_DEPTH:
         raise CodecError("value is nested too deeply")
+    if isinstance(value, Handle):
+        return {"handle": value.handle_id, "type": value.type_name}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -70,19 +87,25 @@ def _encode(value, buffers, depth=0):
         state = _encode(value.get_state(), buffers, depth + 1)
         return {"generator": state, "device": str(value.device)}
     if isinstance(value, (list, tuple)):
-        items = [_encode(v, buffers, depth + 1) for v in value]
+        items = [_encode(v, buffers, depth + 1, register) for v in value]
         return {"tuple" if isinstance(value, tuple) else "list": items}
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise CodecError("only dicts with str keys can be sent")
-        return {"dict": {k: _encode(v, buffers, depth + 1) for k, v in value.items()}}
+        return {"dict": {k: _encode(v, buffers, depth + 1, register) for k, v in value.items()}}
+    if register is not None:
+        return {"handle": int(register(value)), "type": type(value).__name__}
     raise CodecError(f"values of type {type(value).__name__} cannot be sent")
 
 
-def encode(value) -> bytes:
-    """One frame holding ``value``."""
+def encode(value, register=None) -> bytes:
+    """One frame holding ``value``.
+
+    ``register(obj) -> int``, when given, keeps objects the format cannot carry and
+    sends a handle instead (the worker's side); without it they raise ``CodecError``.
+    """
     buffers: list[bytes] = []
-    body = _encode(value, buffers)
+    body = _encode(value, buffers, 0, register)
     header = json.dumps({"buffers": len(buffers), "value": body}).encode()
     parts = [_LEN.pack(len(header)), header]
     for raw in buffers:
@@ -90,7 +113,7 @@ def encode(value) -> bytes:
     return b"".join(parts)
 
 
-def _decode(node, buffers, device_map, depth=0):
+def _decode(node, buffers, device_map, depth=0, resolve=None):
     if depth > MAX_DEPTH:
         raise CodecError("value is nested too deeply")
     if node is None or isinstance(node, (bool, str)):
@@ -137,12 +160,15 @@ def _decode(node, buffers, device_map, depth=0):
         g = torch.Generator(device=device_map(node.get("device", "cpu")))
         g.set_state(_decode(node["generator"], buffers, lambda d: "cpu", depth + 1))
         return g
+    if "handle" in node:
+        handle = Handle(int(node["handle"]), str(node.get("type", "object"))[:100])
+        return resolve(handle) if resolve is not None else handle
     if "list" in node:
-        return [_decode(v, buffers, device_map, depth + 1) for v in node["list"]]
+        return [_decode(v, buffers, device_map, depth + 1, resolve) for v in node["list"]]
     if "tuple" in node:
-        return tuple(_decode(v, buffers, device_map, depth + 1) for v in node["tuple"])
+        return tuple(_decode(v, buffers, device_map, depth + 1, resolve) for v in node["tuple"])
     if "dict" in node:
-        return {str(k): _decode(v, buffers, device_map, depth + 1) for k, v in node["dict"].items()}
+        return {str(k): _decode(v, buffers, device_map, depth + 1, resolve) for k, v in node["dict"].items()}
     raise CodecError(f"unknown node kind {sorted(node)[:3]}")
 
 
@@ -172,17 +198,21 @@ def read_frame(read_exact, max_bytes: int) -> tuple[dict, list[bytes]]:
     return header, [chunk() for _ in range(n_buffers)]
 
 
-def decode(header, buffers, device_map=_keep_device):
-    """The value of a frame read by ``read_frame``; ``device_map`` chooses where tensors land."""
+def decode(header, buffers, device_map=_keep_device, resolve=None):
+    """The value of a frame read by ``read_frame``.
+
+    ``device_map`` chooses where tensors land; ``resolve(handle)`` turns handles into
+    objects (the worker's table, or the grader's remote proxies).
+    """
     try:
-        return _decode(header["value"], buffers, device_map)
+        return _decode(header["value"], buffers, device_map, 0, resolve)
     except CodecError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, RuntimeError, OverflowError) as e:
         raise CodecError(f"malformed value: {type(e).__name__}: {e}") from None
 
 
-def decode_bytes(data: bytes, max_bytes: int = 1 << 34, device_map=_keep_device):
+def decode_bytes(data: bytes, max_bytes: int = 1 << 34, device_map=_keep_device, resolve=None):
     """Decode a whole frame held in memory (tests and in-process use)."""
     pos = 0
 
@@ -197,4 +227,4 @@ def decode_bytes(data: bytes, max_bytes: int = 1 << 34, device_map=_keep_device)
     header, buffers = read_frame(read_exact, max_bytes)
     if pos != len(data):
         raise CodecError("trailing bytes after frame")
-    return decode(header, buffers, device_map)
+    return decode(header, buffers, device_map, resolve)

@@ -18,19 +18,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _load_codec():
-    # A private module name, so a student file called codec.py cannot shadow it.
-    spec = importlib.util.spec_from_file_location("_diffgrade_codec", HERE / "codec.py")
+def _load_private(name: str):
+    """Import ``HERE/name.py`` as ``_diffgrade_<name>``: a student file of the same name cannot shadow it."""
+    spec = importlib.util.spec_from_file_location(f"_diffgrade_{name}", HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-def _scrub_sys_path(submission: str) -> None:
-    """Keep only the interpreter's own paths and the submission on ``sys.path``."""
+def _scrub_sys_path(submission: str, provided: list[str]) -> None:
+    """Keep only the interpreter's own paths, the submission and the provided packages on ``sys.path``."""
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     keep = [p for p in sys.path if p and any(os.path.realpath(p).startswith(pre) for pre in prefixes)]
-    sys.path[:] = [submission] + keep
+    sys.path[:] = [submission, *provided] + keep
     # Editable installs of the grader add import hooks pointing outside the sandbox.
     sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in type(f).__module__]
 
@@ -47,7 +48,26 @@ def _error_reply(exc: BaseException, submission: str) -> dict:
             "traceback": _student_traceback(exc, submission)}
 
 
-def serve(package: str, submission: str, threads: int) -> None:
+class Handles:
+    """Objects kept in the worker for the grader (models, configs), by number."""
+
+    def __init__(self):
+        self.objects: dict[int, object] = {}
+        self.next_id = 1
+
+    def register(self, obj) -> int:
+        self.objects[self.next_id] = obj
+        self.next_id += 1
+        return self.next_id - 1
+
+    def resolve(self, handle):
+        try:
+            return self.objects[handle.handle_id]
+        except KeyError:
+            raise LookupError(f"no object #{handle.handle_id} in the worker") from None
+
+
+def serve(package: str, submission: str, threads: int, provided: list[str]) -> None:
     # The protocol streams are private copies; fd 0 and 1 become /dev/null and stderr
     # so that print() in student code cannot break a frame.
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -57,11 +77,13 @@ def serve(package: str, submission: str, threads: int) -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
-    codec = _load_codec()
+    codec = _load_private("codec")
     import torch
 
     torch.set_num_threads(max(1, threads))
-    _scrub_sys_path(submission)
+    _scrub_sys_path(submission, provided)
+    _load_private("testmodels")
+    handles = Handles()
 
     def read_exact(n: int) -> bytes:
         out = bytearray()
@@ -74,7 +96,7 @@ def serve(package: str, submission: str, threads: int) -> None:
 
     def send(reply: dict) -> None:
         try:
-            frame = codec.encode(reply)
+            frame = codec.encode(reply, handles.register)
         except Exception as e:  # the student returned something the codec refuses
             frame = codec.encode({"ok": False, "exc_type": "UnsendableResult",
                                   "message": f"the value returned cannot be checked: {e}", "traceback": ""})
@@ -92,7 +114,11 @@ def serve(package: str, submission: str, threads: int) -> None:
             header, buffers = codec.read_frame(read_exact, 1 << 34)
         except EOFError:
             return
-        request = codec.decode(header, buffers)
+        try:
+            request = codec.decode(header, buffers, resolve=handles.resolve)
+        except LookupError as e:
+            send({"ok": False, "exc_type": "StaleHandle", "message": str(e), "traceback": ""})
+            continue
         op = request.get("op")
         if op == "exit":
             return
@@ -101,14 +127,24 @@ def serve(package: str, submission: str, threads: int) -> None:
             send({"ok": True, "value": {"python": sys.version.split()[0], "torch": torch.__version__,
                                         "import_error": import_error, "names": names}})
             continue
-        if op != "call":
+        if op == "release":
+            for h in request.get("handles", []):
+                handles.objects.pop(int(h), None)
+            send({"ok": True, "value": None})
+            continue
+        if op not in ("call", "method", "construct"):
             send({"ok": False, "exc_type": "ProtocolError", "message": f"unknown op {op!r}", "traceback": ""})
             continue
-        if module is None:
+        if op == "call" and module is None:
             send(import_error)
             continue
         try:
-            fn = getattr(module, request["fn"])
+            if op == "call":
+                fn = getattr(module, request["fn"])
+            elif op == "method":  # a method of an object kept here, e.g. model.__call__
+                fn = getattr(request["target"], request["fn"])
+            else:  # an object from a provided package (reference code, test models)
+                fn = getattr(importlib.import_module(request["module"]), request["fn"])
             value = fn(*request.get("args", ()), **request.get("kwargs", {}))
         except BaseException as e:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are student errors too
             send(_error_reply(e, submission))
@@ -121,8 +157,10 @@ def main() -> None:
     parser.add_argument("--package", required=True)
     parser.add_argument("--submission", required=True)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--provided", action="append", default=[],
+                        help="a folder of provided packages (reference code of earlier projects)")
     args = parser.parse_args()
-    serve(args.package, os.path.realpath(args.submission), args.threads)
+    serve(args.package, os.path.realpath(args.submission), args.threads, args.provided)
 
 
 if __name__ == "__main__":

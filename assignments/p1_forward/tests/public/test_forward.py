@@ -35,21 +35,18 @@ def data():
     return x0, noise, t
 
 
-@pytest.fixture
-def betas():
-    return linear_beta_schedule(T)
-
-
-def test_q_sample_shape_and_dtype(data, betas):
+def test_q_sample_shape_and_dtype(data):
     """Does q_sample return x_t with the shape and dtype of x0 (float32 in, float32 out)?"""
+    betas = linear_beta_schedule(T)
     x0, noise, t = data
     x_t = q_sample(x0, t, alpha_bar(betas), noise)
     assert x_t.shape == x0.shape
     assert x_t.dtype == torch.float32
 
 
-def test_q_sample_uses_one_timestep_per_sample(data, betas):
+def test_q_sample_uses_one_timestep_per_sample(data):
     """Does sample i of q_sample use alpha_bar[t[i]] (DDPM Eq. 4, reparameterised)?"""
+    betas = linear_beta_schedule(T)
     x0, noise, t = data
     a = alpha_bar(betas)
     x_t = q_sample(x0, t, a, noise)
@@ -59,8 +56,9 @@ def test_q_sample_uses_one_timestep_per_sample(data, betas):
         torch.testing.assert_close(x_t[i], expected, rtol=1e-4, atol=1e-5)
 
 
-def test_q_sample_at_t0_is_close_to_x0(data, betas):
+def test_q_sample_at_t0_is_close_to_x0(data):
     """At t = 0 only beta_0 = 1e-4 of noise variance is added: is x_t still close to x0?"""
+    betas = linear_beta_schedule(T)
     x0, noise, _ = data
     t = torch.zeros(SHAPE[0], dtype=torch.long)
     x_t = q_sample(x0, t, alpha_bar(betas), noise)
@@ -68,16 +66,18 @@ def test_q_sample_at_t0_is_close_to_x0(data, betas):
     assert not torch.equal(x_t, x0)
 
 
-def test_q_sample_at_last_step_is_mostly_noise(data, betas):
+def test_q_sample_at_last_step_is_mostly_noise(data):
     """At t = T-1 alpha_bar is about 4e-5: is x_t almost exactly the noise?"""
+    betas = linear_beta_schedule(T)
     x0, noise, _ = data
     t = torch.full((SHAPE[0],), T - 1, dtype=torch.long)
     x_t = q_sample(x0, t, alpha_bar(betas), noise)
     assert (x_t - noise).abs().max().item() < 0.02
 
 
-def test_q_posterior_returns_mean_and_variance(data, betas):
+def test_q_posterior_returns_mean_and_variance(data):
     """Does q_posterior return (mean shaped like x_t, variance of shape (B, 1, 1, 1))?"""
+    betas = linear_beta_schedule(T)
     x0, noise, t = data
     x_t = q_sample(x0, t, alpha_bar(betas), noise)
     out = q_posterior(x0, x_t, t, betas)
@@ -88,8 +88,9 @@ def test_q_posterior_returns_mean_and_variance(data, betas):
     assert variance.shape == (SHAPE[0], 1, 1, 1)
 
 
-def test_q_posterior_variance_edges(data, betas):
+def test_q_posterior_variance_edges(data):
     """Is the posterior variance 0 at t = 0 (alpha_bar_prev[0] = 1) and in (0, beta_t] after?"""
+    betas = linear_beta_schedule(T)
     x0, noise, t = data
     x_t = q_sample(x0, t, alpha_bar(betas), noise)
     _, variance = q_posterior(x0, x_t, t, betas)
@@ -100,8 +101,9 @@ def test_q_posterior_variance_edges(data, betas):
     assert (variance[1:] <= beta_t * (1 + 1e-5)).all()
 
 
-def test_q_posterior_mean_at_t0_is_x0(data, betas):
+def test_q_posterior_mean_at_t0_is_x0(data):
     """At t = 0 the posterior mean puts all weight on x0: is the mean equal to x0?"""
+    betas = linear_beta_schedule(T)
     x0, noise, _ = data
     x0, noise = x0.double(), noise.double()  # 1 - alpha_bar[0] = 1e-4 loses digits in float32
     t = torch.zeros(SHAPE[0], dtype=torch.long)
@@ -110,8 +112,9 @@ def test_q_posterior_mean_at_t0_is_x0(data, betas):
     torch.testing.assert_close(mean, x0, rtol=1e-7, atol=1e-8)
 
 
-def test_predict_x0_from_eps_inverts_q_sample(data, betas):
+def test_predict_x0_from_eps_inverts_q_sample(data):
     """Given the true noise, does predict_x0_from_eps recover x0 from q_sample's x_t?"""
+    betas = linear_beta_schedule(T)
     x0, noise, t = data
     t = torch.tensor([0, 10, 500, 900])  # alpha_bar[T-1] is tiny; float64 keeps this exact enough
     a = alpha_bar(betas)
@@ -135,8 +138,9 @@ def test_snr_is_positive_and_decreasing(name):
     assert s[0].item() == pytest.approx(a[0].item() / (1 - a[0].item()), rel=1e-9)
 
 
-def test_v_target_recovers_x0(data, betas):
+def test_v_target_recovers_x0(data):
     """Is v shaped like x0, and does x0 = sqrt(alpha_bar) * x_t - sqrt(1 - alpha_bar) * v hold?"""
+    betas = linear_beta_schedule(T)
     x0, noise, t = data
     a = alpha_bar(betas)
     x0, noise = x0.double(), noise.double()
