@@ -10,10 +10,11 @@ from autograder import __version__
 def _grade(args) -> int:
     from autograder.grading.grade import grade
     from autograder.grading.progress import print_test
+    from autograder.grading.report import points
 
     result = grade(project=args.project, submission=args.submission, out_dir=args.output,
                    device=args.device, isolation=args.isolation, on_test=print_test)
-    print(f"\n{result.title}: {result.score:g} / {result.max_score:g}   "
+    print(f"\n{result.title}: {points(result.score)} / {points(result.max_score)}   "
           f"(isolation: {result.isolation}, device: {result.device}, {result.seconds:.1f} s)")
     for note in result.notes:
         print(f"note: {note.splitlines()[0]}")

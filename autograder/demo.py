@@ -48,6 +48,7 @@ def demo(*, out_dir: Path = Path("diffgrade-demo"), isolation: str = "auto", roo
          stream=None) -> int:
     """Release, grade every example, write ``gradebook.csv``; 0 when every example scored as expected."""
     from autograder.grading.grade import grade
+    from autograder.grading.report import points
     from autograder.release.pipeline import release
 
     stream = stream or sys.stdout
@@ -63,8 +64,8 @@ def demo(*, out_dir: Path = Path("diffgrade-demo"), isolation: str = "auto", roo
         result = grade(project=ex.project, submission=ex.path, out_dir=out_dir / "grades" / ex.project / ex.name,
                        isolation=isolation)
         got = outcome(result.score, result.max_score)
-        rows.append({"project": ex.project, "submission": ex.name, "score": f"{result.score:g}",
-                     "max_score": f"{result.max_score:g}", "expected": ex.expect,
+        rows.append({"project": ex.project, "submission": ex.name, "score": points(result.score),
+                     "max_score": points(result.max_score), "expected": ex.expect,
                      "as_expected": "yes" if got == ex.expect else "NO",
                      "isolation": result.isolation, "seconds": f"{result.seconds:.1f}"})
     gradebook = out_dir / "gradebook.csv"

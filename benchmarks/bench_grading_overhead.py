@@ -38,6 +38,7 @@ spec = importlib.util.spec_from_file_location(
 module = importlib.util.module_from_spec(spec); sys.modules["student_p1"] = module; spec.loader.exec_module(module)
 fixtures = dict(student=InProcessStudent(module), ref=load_reference("p1_forward", root), check=Checker(cfg),
                 device=torch.device("cpu"), config=cfg, artifacts=Path(sys.argv[1]))
+Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)
 rows = scoring.score(runner.run_tests(runner.collect(adir / "tests" / "hidden"), fixtures), cfg.points)
 print(scoring.total(rows))
 """

@@ -34,6 +34,11 @@ class GradeResult:
     versions: dict = field(default_factory=dict)
 
 
+def points(x: float) -> str:
+    """Points for people: ``3``, ``2.5``, ``72.67``."""
+    return f"{round(x, 2):g}"
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +65,7 @@ def to_gradescope(result: GradeResult) -> dict:
         "output": t.output,
         "visibility": result.hidden_visibility,
     } for i, t in enumerate(result.tests)]
-    summary = [f"{result.title}: {result.score:g} / {result.max_score:g}",
+    summary = [f"{result.title}: {points(result.score)} / {points(result.max_score)}",
                f"Isolation: {result.isolation} ({result.isolation_detail})",
                f"Device: {result.device}"] + result.notes
     return {
@@ -79,7 +84,7 @@ def to_gradescope(result: GradeResult) -> dict:
 def feedback_markdown(result: GradeResult) -> str:
     """A readable report for the student: a table, then the details of each failure."""
     lines = [f"# {result.title}: feedback", "",
-             f"**Score: {result.score:g} / {result.max_score:g}**", "",
+             f"**Score: {points(result.score)} / {points(result.max_score)}**", "",
              f"- isolation: {result.isolation} ({result.isolation_detail})",
              f"- device: {result.device}", f"- time: {result.seconds:.1f} s", ""]
     if result.notes:
@@ -87,7 +92,7 @@ def feedback_markdown(result: GradeResult) -> str:
     lines += ["## Tests", "", "| test | result | points |", "| --- | --- | --- |"]
     for t in result.tests:
         mark = "pass" if t.passed else "FAIL"
-        lines.append(f"| `{t.name}` | {mark} | {t.score:g} / {t.max_score:g} |")
+        lines.append(f"| `{t.name}` | {mark} | {points(t.score)} / {points(t.max_score)} |")
     failed = [t for t in result.tests if not t.passed]
     if failed:
         lines += ["", "## What went wrong", ""]

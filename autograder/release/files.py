@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from autograder.release.errors import ReleaseError
+
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
@@ -20,8 +22,6 @@ def walk(folder: Path) -> list[Path]:
 
 def read_source(path: Path, *, label: str) -> str:
     """The UTF-8 text of ``path``, line endings kept as they are (so a copy is byte for byte)."""
-    from autograder.release.errors import ReleaseError
-
     try:
         return Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
