@@ -18,26 +18,34 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
+# Nothing imported here imports torch: grade() spawns the worker first, so the
+# worker's import of torch overlaps with ours instead of following it.
 from autograder import config as config_mod
 from autograder import course
-from autograder.grading import report, runner, scoring
+from autograder.grading import report
 from autograder.sandbox import isolation as iso
 from autograder.sandbox.client import StudentProxy, Worker
 from autograder.submission import SubmissionError, stage
-from autograder.testing import Checker
 
 
 def resolve_device(device: str) -> str:
     """``auto`` is CUDA when available, else CPU; asking for CUDA without one is an error."""
+    if not (device in ("cpu", "auto") or device.startswith("cuda")):
+        raise ValueError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda[:N]'")
+    if device == "cpu" or (device == "auto" and not _cuda_maybe_present()):
+        return "cpu"
+    import torch
+
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was requested but CUDA is not available here")
-    if not (device == "cpu" or device.startswith("cuda")):
-        raise ValueError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda[:N]'")
     return device
+
+
+def _cuda_maybe_present() -> bool:
+    """Cheap test before importing torch: no NVIDIA device node means no CUDA."""
+    return any(Path("/dev").glob("nvidia[0-9]*"))
 
 
 def load_reference(project: str, root: Path):
@@ -48,8 +56,10 @@ def load_reference(project: str, root: Path):
     return importlib.import_module(project)
 
 
-def _failed_everywhere(tests, message: str) -> list[runner.TestOutcome]:
-    return [runner.TestOutcome(t.name, t.function, False, message, weight=t.weight) for t in tests]
+def _failed_everywhere(tests, message: str) -> list:
+    from autograder.grading.runner import TestOutcome
+
+    return [TestOutcome(t.name, t.function, False, message, weight=t.weight) for t in tests]
 
 
 def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto", isolation: str = "auto",
@@ -67,9 +77,6 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
     artifacts = out_dir / "artifacts"
     shutil.rmtree(artifacts, ignore_errors=True)
     artifacts.mkdir()
-    tests = runner.collect(adir / "tests" / "hidden")
-    if not tests:
-        raise config_mod.ConfigError(f"{adir / 'tests' / 'hidden'}: no hidden tests found")
     notes: list[str] = []
     scratch = Path(tempfile.mkdtemp(prefix="diffgrade-grade-"))
     worker = None
@@ -88,6 +95,14 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
                             startup_timeout=cfg.limits.startup_timeout_s,
                             threads=threads or os.cpu_count() or 1, device=device)
             worker.start()
+        import torch  # while the worker starts
+
+        from autograder.grading import runner, scoring
+        from autograder.testing import Checker
+
+        tests = runner.collect(adir / "tests" / "hidden")
+        if not tests:
+            raise config_mod.ConfigError(f"{adir / 'tests' / 'hidden'}: no hidden tests found")
         fixtures = {
             "student": StudentProxy(worker) if worker else None,
             "ref": load_reference(project, root),
@@ -114,6 +129,8 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
             worker.close()
         shutil.rmtree(scratch, ignore_errors=True)
     score, max_score = scoring.total(rows)
+    import torch
+
     result = report.GradeResult(
         project=project, title=cfg.title, submission=str(submission), score=score, max_score=max_score,
         tests=rows, isolation=chosen.level, isolation_detail=chosen.description, device=device,

@@ -1,9 +1,13 @@
 """From test outcomes to points: each hidden test function is worth its
 ``[points]`` entry, split equally over its cases."""
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from autograder.grading.runner import TestOutcome
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the runner imports torch; scoring and reports do not need it
+    from autograder.grading.runner import TestOutcome
 
 
 @dataclass

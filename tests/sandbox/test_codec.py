@@ -13,7 +13,7 @@ def roundtrip(value):
     return codec.decode_bytes(codec.encode(value))
 
 
-@pytest.mark.parametrize("dtype", list(codec.DTYPES.values()))
+@pytest.mark.parametrize("dtype", list(codec.dtypes().values()))
 def test_tensors_roundtrip_exactly(dtype):
     """Does every allowed dtype come back bit for bit, with its shape?"""
     t = (torch.randn(3, 4, 2, generator=torch.Generator().manual_seed(0)) * 50).to(dtype)

@@ -1,0 +1,39 @@
+"""The process that grades one submission of a batch::
+
+    python -m autograder.batch.worker_main --manifest out/.work/manifest.json --index 3
+
+Executors start it, one process per submission, so that a crash of the grader
+on one submission (or a kill) never takes the others down. It prints a line
+when it starts and its score at the end; everything it prints goes to the
+student's log in ``out_dir/logs/``.
+"""
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from autograder.batch.task import read_manifest, run_task
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.batch.worker_main",
+                                     description="Grade one task of a batch manifest.")
+    parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--index", type=int, required=True, help="0-based position in the manifest")
+    args = parser.parse_args(argv)
+    # Stopped by the executor (timeout) or orphaned: unwind, so the sandbox worker is closed too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    tasks = read_manifest(args.manifest)
+    if not 0 <= args.index < len(tasks):
+        print(f"task index {args.index} out of range: the manifest has {len(tasks)} tasks", file=sys.stderr)
+        return 2
+    task = tasks[args.index]
+    print(f"grading {task.student_id}", flush=True)
+    done = run_task(task)
+    print(f"{task.student_id}: {done.score:g} / {done.max_score:g}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
