@@ -31,6 +31,11 @@ def _release(args) -> int:
     rep = release(root=root, out_dir=args.output, projects=projects,
                   template_dir=args.template or root / "student_template")
     print(f"released {', '.join(rep.projects)} into {args.output}")
+    if args.nbgrader:
+        from autograder.interop.nbgrader import make_nbgrader_course
+
+        nb = make_nbgrader_course(root=root, out_dir=args.nbgrader, projects=projects)
+        print(f"wrote the nbgrader course {nb}; next: cd {nb} && nbgrader generate_assignment <project>")
     return 0
 
 
@@ -78,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("projects", nargs="*", help="projects to release (default: all)")
     p.add_argument("-o", "--output", type=Path, default=Path("release"), help="folder for the student bundles")
     p.add_argument("--template", type=Path, default=None, help="where to write student_template/")
+    p.add_argument("--nbgrader", type=Path, default=None, metavar="DIR",
+                   help="also write an nbgrader course folder (source/ notebooks tagged for nbgrader) into DIR")
     p.set_defaults(func=_release)
 
     p = sub.add_parser("check", help="run the public tests on your own copy")
@@ -90,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", type=Path, default=Path("."), help="your project folder (default: here)")
     p.add_argument("-o", "--output", type=Path, default=None, help="zip path (default: in --path)")
     p.set_defaults(func=_submit)
+
+    from autograder.batch.cli import register as register_batch
+    from autograder.interop.cli import register as register_interop
+
+    register_batch(sub)
+    register_interop(sub)
     return parser
 
 

@@ -68,6 +68,8 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
     start = time.monotonic()
     root = Path(root) if root else course.course_root()
     project = course.project_name(project)
+    if not Path(submission).exists():  # a typo in a path is the caller's problem, not a zero score
+        raise SubmissionError(f"{submission}: no such file or folder")
     adir = course.assignment_dir(project, root)
     cfg = config_mod.load(adir)
     device = resolve_device(device)

@@ -59,8 +59,8 @@ def to_gradescope(result: GradeResult) -> dict:
     tests = [{
         "name": t.name,
         "number": str(i + 1),
-        "score": round(t.score, 4),
-        "max_score": round(t.max_score, 4),
+        "score": t.score,
+        "max_score": t.max_score,
         "status": "passed" if t.passed else "failed",
         "output": t.output,
         "visibility": result.hidden_visibility,

@@ -116,7 +116,7 @@ if { [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; } || [ ! -s "$RESULTS/results.j
 {
   "score": 0,
   "execution_time": 0,
-  "output": "The autograder failed before it could grade this submission (exit status $status). Your score is 0 for now: please tell the course staff, who can see the autograder log.",
+  "output": "The autograder failed before it could grade (exit status $status). Score 0 for now: tell the staff.",
   "visibility": "visible",
   "stdout_visibility": "hidden",
   "tests": []

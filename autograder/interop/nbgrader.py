@@ -14,13 +14,16 @@ so that ``nbgrader generate_assignment <project>`` makes the student release
 Cells get nbgrader metadata as follows:
 
 * a code cell holding a solution region becomes an *autograded answer* cell;
-* at the end of each notebook come a locked cell that runs the public tests once,
+* at the end of the project's first notebook come a locked cell that runs the public tests once,
   with pytest in a fresh process, on the package next to the notebook, and one
   *autograder tests* cell per public test function, worth ``points_per_test``.
 
 The student's package files (``files`` in ``assignment.toml``) are listed in
 ``Autograde.exclude_overwriting``, so autograding keeps the submitted code and
 restores every other file (the public tests among them) from ``source/``.
+nbgrader runs student code in its own kernel, without diffgrade's sandbox, and
+only the public tests: the hidden tests stay with ``diffgrade grade`` (or the
+Gradescope zip).
 """
 
 import csv
@@ -189,8 +192,7 @@ def _source_folder(root: Path, project: str, bundle: Path, dest: Path, *, points
     notebooks = sorted(adir.glob("*.ipynb"))
     if not notebooks:
         raise InteropError(f"{adir}: no notebook; nbgrader grades notebooks, so {project} cannot be exported")
-    shutil.copytree(bundle, dest)
-    (dest / "assignment.json").unlink(missing_ok=True)  # diffgrade's own bundle marker
+    shutil.copytree(bundle, dest)  # assignment.json stays: `diffgrade check` works in nbgrader's release too
     modules = public_modules(adir, cfg)
     for path in notebooks:
         label = path.relative_to(root).as_posix()
@@ -212,6 +214,8 @@ def make_nbgrader_course(*, root: Path, out_dir: Path, projects: list[str] | Non
 
     root, out_dir = Path(root).resolve(), Path(out_dir).resolve()
     chosen = select_projects(root, projects)
+    if projects is None:  # every project that has a notebook
+        chosen = [p for p in chosen if any(course.assignment_dir(p, root).glob("*.ipynb"))]
     with tempfile.TemporaryDirectory(prefix="diffgrade-nbgrader-") as tmp:
         tmp = Path(tmp)
         release(root=root, out_dir=tmp / "bundles", projects=chosen, template_dir=tmp / "template")
@@ -255,13 +259,15 @@ def export_nbgrader_gradebook(batch_gradebook_csv: Path, output_csv: Path, *, as
                               duedate: str = "") -> Path:
     """Convert diffgrade's batch gradebook to the CSV ``nbgrader export`` writes.
 
-    The batch gradebook has one row per student: ``student_id``, one column per
-    test, ``total`` (or ``score``) and ``max`` (or ``max_score``). Optional columns
-    are used when present: ``project``/``assignment``, ``name`` (or ``first_name``
-    and ``last_name``), ``email``, ``submitted_at``/``timestamp`` and
-    ``late_penalty``/``late_submission_penalty``. As in nbgrader, ``score`` is
-    ``max(0, raw_score - late_submission_penalty)``. ``assignment`` names the
-    assignment when the gradebook has no project column.
+    The batch gradebook (``autograder.batch.gradebook``) has one row per student:
+    ``student_id``, one column per test case, ``total``, ``max``, then ``late``,
+    ``status`` and ``reason``, which nbgrader has no columns for. A student with
+    nothing submitted gets a score of 0 and no timestamp, as in nbgrader. Other
+    columns are used when a gradebook has them: ``project``/``assignment``,
+    ``name`` (or ``first_name`` and ``last_name``), ``email``,
+    ``submitted_at``/``timestamp`` and ``late_penalty``/``late_submission_penalty``;
+    as in nbgrader, ``score`` is ``max(0, raw_score - late_submission_penalty)``.
+    ``assignment`` names the assignment when the gradebook has no project column.
     """
     path = Path(batch_gradebook_csv)
     with open(path, newline="", encoding="utf-8") as f:
@@ -281,10 +287,10 @@ def export_nbgrader_gradebook(batch_gradebook_csv: Path, output_csv: Path, *, as
         "penalty": _pick(header, "late_submission_penalty", "late_penalty", "penalty"),
         "duedate": _pick(header, "duedate", "deadline"),
     }
-    for needed in ("student_id", "raw_score", "max_score"):
+    for needed, label in (("student_id", "student_id"), ("raw_score", "total"), ("max_score", "max")):
         if col[needed] is None:
-            raise InteropError(f"{path}: no {needed} column (the header is {', '.join(header) or 'empty'}); "
-                               "expected student_id, total and max")
+            raise InteropError(f"{path}: no {label} column (the header is {', '.join(header) or 'empty'}); "
+                               "expected student_id, one column per test, total and max")
     if col["assignment"] is None and not assignment:
         raise InteropError(f"{path}: no project column; say which assignment this is (--assignment)")
     out = []

@@ -20,6 +20,7 @@ Keep ``tests/`` next to the notebook and the package, as in a student bundle
 """
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,7 @@ def question_file(question: str, module: PublicModule, *, project: str, package:
     for test in module.tests:
         doc = f'    """{test.doc}"""\n' if test.doc and '"""' not in test.doc else ""
         cases.append(f"@test_case(name={test.name!r}, points=1, hidden=False)\n"
-                     f"def {test.name}(env):\n{doc}"
+                     f"def case_{test.name}(env):\n{doc}"
                      f"    run_public_test(env, package=PACKAGE, module=MODULE, source=SOURCE, test={test.name!r},\n"
                      f"                    cache=RUNS)\n")
     return "\n".join([
@@ -107,9 +108,9 @@ def with_checks(nb: dict, *, package: str, questions: dict[str, PublicModule], t
         _markdown("otter-intro", "### Check your package with otter\n\n`grader.check(\"q1\")` runs public tests "
                                  "on the functions this notebook imports, or on your own version if you "
                                  f"redefine one in a cell.\n\n{listing}"),
-        _code("otter-init", f"import otter\n\ngrader = otter.Notebook(tests_dir={tests_dir!r})"),
+        _code("otter-init", f"import otter\n\ngrader = otter.Notebook(tests_dir={json.dumps(tests_dir)})"),
     ]
-    added += [_code(f"otter-{q}", f"grader.check({q!r})") for q in questions]
+    added += [_code(f"otter-{q}", f"grader.check({json.dumps(q)})") for q in questions]
     return {**nb, "cells": cells[:at] + added + cells[at:]}
 
 

@@ -173,12 +173,20 @@ class Worker:
         return self.hello
 
     def handshake_or_error(self) -> dict:
-        """Like ``handshake``, but a worker that hangs or dies while importing becomes an import error."""
+        """Like ``handshake``, but a worker that hangs or dies while importing becomes an import error.
+
+        An import that failed once is not tried again: the package is the same every time.
+        """
+        if self.hello is not None and self.hello.get("import_error"):
+            return self.hello
         try:
             return self.handshake()
+        except StudentTimeout:
+            message = f"importing it took longer than {self.startup_timeout:g} s (code at module level that never ends?)"
+            self.hello = {"import_error": {"exc_type": "Timeout", "message": message, "traceback": ""}}
         except StudentCodeError as e:
             self.hello = {"import_error": {"exc_type": type(e).__name__, "message": str(e), "traceback": ""}}
-            return self.hello
+        return self.hello
 
     def call(self, fn: str, *args, timeout: float | None = None, **kwargs):
         """``package.fn(*args, **kwargs)`` in the worker; raises a ``StudentCodeError`` on failure.

@@ -1,5 +1,7 @@
 """The worker process seen from the grader: calls, errors, limits and isolation."""
 
+import time
+
 import pytest
 import torch
 
@@ -240,3 +242,15 @@ def test_auto_isolation_is_reported():
     assert chosen.level in iso.LEVELS and chosen.description
     with pytest.raises(ValueError, match="unknown isolation"):
         iso.choose("docker")
+
+
+def test_import_that_hangs_is_tried_once(tmp_path):
+    """Does a package whose import never finishes cost one startup timeout, not one per call?"""
+    sub = write_package(tmp_path / "sub", "while True:\n    pass\n")
+    with Worker(package="p1_forward", submission_dir=sub, isolation=iso.choose("process"),
+                call_timeout=2, startup_timeout=3) as w:
+        start = time.monotonic()
+        for _ in range(3):
+            with pytest.raises(StudentImportError, match="took longer than 3 s"):
+                StudentProxy(w).scale(1, 2)
+        assert time.monotonic() - start < 8 and w.starts == 1

@@ -36,8 +36,8 @@ def _attack():
                 pass
     stolen = []
     for pattern in ("/work/*/assignments/*/tests/hidden/*.py", "/*/assignments/*/tests/hidden/*.py",
-                    "../**/tests/hidden/*.py", "/work/*/solutions/p1_forward/*.py"):
-        stolen += glob.glob(pattern, recursive=True)[:20]
+                    "../../assignments/*/tests/hidden/*.py", "/work/*/solutions/p1_forward/*.py"):
+        stolen += glob.glob(pattern)[:20]
     for path in stolen:
         try:
             with open(path) as f:  # a leak would show up in what this prints
