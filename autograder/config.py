@@ -42,6 +42,7 @@ class AssignmentConfig:
     tolerances: dict[str, Tolerance]
     thresholds: dict[str, float] = field(default_factory=dict)
     hidden_visibility: str = "after_published"
+    requires: tuple[str, ...] = ()  # earlier projects whose reference the student's code may import
     root: Path = Path(".")
 
     @property
@@ -103,5 +104,6 @@ def load(assignment_dir: Path) -> AssignmentConfig:
         tolerances=tolerances,
         thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
         hidden_visibility=project.get("hidden_visibility", "after_published"),
+        requires=tuple(project.get("requires", ())),
         root=Path(assignment_dir),
     )

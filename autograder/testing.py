@@ -5,7 +5,11 @@ It names the fixtures it needs as parameters and the grader passes them in:
 
 * ``student``: the student's package; ``student.q_sample(...)`` runs in the sandbox
   and returns plain values (tensors, numbers, tuples), or raises a
-  ``StudentCodeError`` that costs the test its points;
+  ``StudentCodeError`` that costs the test its points; objects that cannot
+  travel (a model) come back as handles whose methods also run in the sandbox;
+* ``provided``: ``provided(module, name, *args, **kwargs)`` builds an object of a
+  provided package (reference code of earlier projects, or the grader's test
+  models in ``_diffgrade_testmodels``) inside the sandbox, next to the student's code;
 * ``ref``: the reference solution package, imported in the grader;
 * ``check``: a ``Checker`` with tolerances from ``assignment.toml``;
 * ``device``: the ``torch.device`` inputs should live on;

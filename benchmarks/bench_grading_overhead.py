@@ -21,26 +21,20 @@ REPO = Path(__file__).resolve().parent.parent
 SUBMISSION = REPO / "examples" / "p1_forward" / "perfect"
 
 IN_PROCESS = f"""
-import importlib.util, sys, torch
+import importlib.util, sys
 from pathlib import Path
 sys.path.insert(0, {str(REPO)!r})
 from autograder import config, course
-from autograder.grading import runner, scoring
-from autograder.grading.grade import load_reference
-from autograder.sandbox.client import InProcessStudent
-from autograder.testing import Checker
-root = Path({str(REPO)!r})
-adir = course.assignment_dir("p1_forward", root)
-cfg = config.load(adir)
+from autograder.grading import scoring
+from autograder.grading.inprocess import run_in_process
 spec = importlib.util.spec_from_file_location(
     "student_p1", {str(SUBMISSION / "p1_forward" / "__init__.py")!r},
     submodule_search_locations=[{str(SUBMISSION / "p1_forward")!r}])
 module = importlib.util.module_from_spec(spec); sys.modules["student_p1"] = module; spec.loader.exec_module(module)
-fixtures = dict(student=InProcessStudent(module), ref=load_reference("p1_forward", root), check=Checker(cfg),
-                device=torch.device("cpu"), config=cfg, artifacts=Path(sys.argv[1]))
-Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)
-rows = scoring.score(runner.run_tests(runner.collect(adir / "tests" / "hidden"), fixtures), cfg.points)
-print(scoring.total(rows))
+artifacts = Path(sys.argv[1]); artifacts.mkdir(parents=True, exist_ok=True)
+outcomes = run_in_process(project="p1", module=module, root=Path({str(REPO)!r}), artifacts=artifacts)
+cfg = config.load(course.assignment_dir("p1", Path({str(REPO)!r})))
+print(scoring.total(scoring.score(outcomes, cfg.points)))
 """
 
 SANDBOXED = f"""

@@ -56,6 +56,22 @@ def load_reference(project: str, root: Path):
     return importlib.import_module(project)
 
 
+def stage_provided(requires: tuple[str, ...], root: Path, dest: Path) -> Path:
+    """Copies of the reference packages of earlier projects, importable by the student's code.
+
+    Only the packages named in ``requires`` are copied, so no other solution is visible.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in requires:
+        src = root / "solutions" / course.project_name(name)
+        shutil.copytree(src, dest / src.name, ignore=shutil.ignore_patterns("__pycache__"))
+    for dirpath, _, filenames in os.walk(dest):  # readable by the sandbox's unprivileged user
+        os.chmod(dirpath, 0o755)
+        for f in filenames:
+            os.chmod(Path(dirpath) / f, 0o644)
+    return dest
+
+
 def _failed_everywhere(tests, message: str) -> list:
     from autograder.grading.runner import TestOutcome
 
@@ -95,7 +111,8 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
                             limits=iso.Limits(memory_mb=cfg.limits.memory_mb),
                             call_timeout=cfg.limits.call_timeout_s,
                             startup_timeout=cfg.limits.startup_timeout_s,
-                            threads=threads or os.cpu_count() or 1, device=device)
+                            threads=threads or os.cpu_count() or 1, device=device,
+                            provided=(stage_provided(cfg.requires, root, scratch / "provided"),))
             worker.start()
         import torch  # while the worker starts
 
@@ -107,6 +124,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
             raise config_mod.ConfigError(f"{adir / 'tests' / 'hidden'}: no hidden tests found")
         fixtures = {
             "student": StudentProxy(worker) if worker else None,
+            "provided": worker.construct if worker else None,
             "ref": load_reference(project, root),
             "check": Checker(cfg),
             "device": torch.device(device),

@@ -188,23 +188,30 @@ class Worker:
             self.hello = {"import_error": {"exc_type": type(e).__name__, "message": str(e), "traceback": ""}}
         return self.hello
 
-    def call(self, fn: str, *args, timeout: float | None = None, **kwargs):
+    # ``_timeout`` (seconds) overrides the call timeout; the underscore keeps it apart
+    # from the student's own keyword arguments.
+    def call(self, fn: str, *args, _timeout: float | None = None, **kwargs):
         """``package.fn(*args, **kwargs)`` in the worker; raises a ``StudentCodeError`` on failure.
 
         A function that timed out once is not called again: later calls fail at once,
         so one infinite loop costs its tests but not the whole time budget.
         """
-        return self._request({"op": "call", "fn": fn}, fn, args, kwargs, timeout, needs_import=True)
+        return self._request({"op": "call", "fn": fn}, fn, args, kwargs, _timeout, needs_import=True)
 
-    def method(self, target: "RemoteObject", name: str, *args, timeout: float | None = None, **kwargs):
+    def method(self, target: "RemoteObject", name: str, *args, _timeout: float | None = None, **kwargs):
         """``target.name(*args, **kwargs)`` on an object kept in the worker."""
         label = f"{target.type_name}.{name}"
-        return self._request({"op": "method", "fn": name, "target": target}, label, args, kwargs, timeout)
+        return self._request({"op": "method", "fn": name, "target": target}, label, args, kwargs, _timeout)
 
-    def construct(self, module: str, name: str, *args, timeout: float | None = None, **kwargs):
+    def attribute(self, target: "RemoteObject", name: str):
+        """``target.name`` for an object kept in the worker (a handle again if it cannot travel)."""
+        return self._request({"op": "getattr", "fn": name, "target": target}, f"{target.type_name}.{name}",
+                             (), {}, None)
+
+    def construct(self, module: str, name: str, *args, _timeout: float | None = None, **kwargs):
         """``module.name(*args, **kwargs)`` from a provided package; usually returns a ``RemoteObject``."""
         return self._request({"op": "construct", "module": module, "fn": name}, f"{module}.{name}",
-                             args, kwargs, timeout)
+                             args, kwargs, _timeout)
 
     def _request(self, request: dict, label: str, args, kwargs, timeout, needs_import: bool = False):
         if label in self.timed_out:
@@ -255,12 +262,19 @@ class RemoteObject(codec.Handle):
     def __call__(self, *args, **kwargs):
         return self._worker.method(self, "__call__", *args, **kwargs)
 
+    def attr(self, name: str):
+        """The attribute ``name`` of the object, fetched from the worker."""
+        return self._worker.attribute(self, name)
+
 
 class StudentProxy:
     """``proxy.name(*args)`` calls ``name`` from the student's package in the worker."""
 
     def __init__(self, worker: Worker):
         self._worker = worker
+
+    def _construct(self, module: str, name: str, *args, **kwargs):
+        return self._worker.construct(module, name, *args, **kwargs)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -313,6 +327,10 @@ class LocalObject(codec.Handle):
     def __call__(self, *args, **kwargs):
         return self._table.call(self._table.objects[self.handle_id], args, kwargs)
 
+    def attr(self, name: str):
+        target = self._table.objects[self.handle_id]
+        return self._table.call(lambda: getattr(target, name), (), {})
+
 
 class InProcessStudent:
     """The same interface over a module imported in this process (reference, tests, baselines).
@@ -325,12 +343,20 @@ class InProcessStudent:
         self._module = module
         self._table = _LocalTable()
 
+    def _construct(self, module: str, name: str, *args, **kwargs):
+        """``Worker.construct``'s twin: build an object of a provided package behind a handle."""
+        import importlib
+
+        if module == "_diffgrade_testmodels":  # the worker's private name for runtime/testmodels.py
+            module = "autograder.sandbox.runtime.testmodels"
+        return self._table.call(getattr(importlib.import_module(module), name), args, kwargs)
+
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
         fn = getattr(self._module, name)
 
-        def call(*args, **kwargs):
+        def call(*args, _timeout=None, **kwargs):
             return self._table.call(fn, args, kwargs)
 
         call.__name__ = name

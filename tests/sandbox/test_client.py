@@ -254,3 +254,12 @@ def test_import_that_hangs_is_tried_once(tmp_path):
             with pytest.raises(StudentImportError, match="took longer than 3 s"):
                 StudentProxy(w).scale(1, 2)
         assert time.monotonic() - start < 8 and w.starts == 1
+
+
+def test_attributes_of_remote_objects(worker):
+    """Can the grader read a plain attribute of an object in the worker, and get a handle for the rest?"""
+    model = worker.construct("_diffgrade_testmodels", "TinyEpsModel", channels=1, T=7)
+    assert model.attr("T") == 7
+    conv = model.attr("conv")
+    assert isinstance(conv, RemoteObject) and conv.type_name == "Conv2d"
+    assert conv.attr("weight").shape == (1, 1, 3, 3)

@@ -132,7 +132,7 @@ def serve(package: str, submission: str, threads: int, provided: list[str]) -> N
                 handles.objects.pop(int(h), None)
             send({"ok": True, "value": None})
             continue
-        if op not in ("call", "method", "construct"):
+        if op not in ("call", "method", "getattr", "construct"):
             send({"ok": False, "exc_type": "ProtocolError", "message": f"unknown op {op!r}", "traceback": ""})
             continue
         if op == "call" and module is None:
@@ -143,6 +143,9 @@ def serve(package: str, submission: str, threads: int, provided: list[str]) -> N
                 fn = getattr(module, request["fn"])
             elif op == "method":  # a method of an object kept here, e.g. model.__call__
                 fn = getattr(request["target"], request["fn"])
+            elif op == "getattr":  # an attribute of an object kept here
+                target, name = request["target"], request["fn"]
+                fn = lambda: getattr(target, name)  # noqa: E731
             else:  # an object from a provided package (reference code, test models)
                 fn = getattr(importlib.import_module(request["module"]), request["fn"])
             value = fn(*request.get("args", ()), **request.get("kwargs", {}))
