@@ -13,7 +13,7 @@ def _grade(args) -> int:
     from autograder.grading.report import points
 
     result = grade(project=args.project, submission=args.submission, out_dir=args.output,
-                   device=args.device, isolation=args.isolation, on_test=print_test)
+                   device=args.device, isolation=args.isolation, on_test=print_test, quick=args.quick)
     print(f"\n{result.title}: {points(result.score)} / {points(result.max_score)}   "
           f"(isolation: {result.isolation}, device: {result.device}, {result.seconds:.1f} s)")
     for note in result.notes:
@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="folder for results.json and feedback.md")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
     p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    p.add_argument("--quick", action="store_true",
+                   help="leave out the slow quality tests (training runs, FID); the report says so")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("release", help="generate student_template/ and the student bundles")

@@ -55,6 +55,17 @@ class CheckFailure(AssertionError):
         return "\n".join(lines)
 
 
+def tags(*names: str):
+    """Label a test, e.g. ``@tags("quality")`` for slow sample-quality tests that a quick
+    grading (``diffgrade grade --quick``) leaves out, and says so in the report."""
+
+    def mark(fn):
+        fn.__diffgrade_tags__ = frozenset(names)
+        return fn
+
+    return mark
+
+
 def cases(**params):
     """Run the decorated test once per value of its single keyword: ``@cases(schedule=[...])``."""
     if len(params) != 1:

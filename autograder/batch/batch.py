@@ -23,7 +23,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from autograder import course
 from autograder.batch import late, state
 from autograder.batch import roster as roster_mod
 from autograder.batch.errors import BatchError
-from autograder.batch.executors import EXECUTORS, Executor, LocalExecutor, SlurmExecutor, SlurmOptions
+from autograder.batch.executors import EXECUTORS, Executor, Finished, LocalExecutor, SlurmExecutor, SlurmOptions
 from autograder.batch.gradebook import Column, Record, columns_for, missing_record, read_record, write_gradebook
 from autograder.batch.progress import Progress
 from autograder.batch.resources import plan
@@ -121,6 +121,11 @@ def _task(out_dir: Path, c: _Course, s: Student, *, device: str, isolation: str,
                      isolation=isolation, threads=threads)
 
 
+def _task_timeout(cfg: config_mod.AssignmentConfig, given: float | None) -> float:
+    """A grading that outlives the project's own limits by two minutes is stuck in the grader itself."""
+    return given or cfg.limits.total_timeout_s + cfg.limits.startup_timeout_s + 120.0
+
+
 def _executor(executor: str | Executor, *, workers: int | None, device: str, slurm: SlurmOptions | None,
               task_timeout: float | None, cfg: config_mod.AssignmentConfig) -> tuple[Executor, str, int]:
     """The executor, the device each task asks for, and the threads each grading gets."""
@@ -129,9 +134,8 @@ def _executor(executor: str | Executor, *, workers: int | None, device: str, slu
         return executor, p.device, p.threads
     if executor == "local":
         p = plan(workers=workers, device=device)
-        limits = cfg.limits
-        timeout = task_timeout or limits.total_timeout_s + limits.startup_timeout_s + 120.0
-        return LocalExecutor(workers=p.workers, gpus=p.gpus, task_timeout=timeout), p.device, p.threads
+        ex = LocalExecutor(workers=p.workers, gpus=p.gpus, task_timeout=_task_timeout(cfg, task_timeout))
+        return ex, p.device, p.threads
     if executor == "slurm":
         SlurmExecutor.check_available()
         options = slurm or SlurmOptions()
@@ -155,7 +159,12 @@ def _grade(ex: Executor, tasks: list[GradeTask], c: _Course, prog: Progress, wor
     """Run ``tasks``; record an error row for each one that did not leave a valid grade."""
     for t in tasks:
         state.clear_done(Path(t.out_dir))
-    for fin in ex.run(tasks, workdir=work):
+    with closing(ex.run(tasks, workdir=work)) as finished:  # closing stops the tasks on Ctrl-C
+        _record(finished, c, prog)
+
+
+def _record(finished: Iterator[Finished], c: _Course, prog: Progress) -> None:
+    for fin in finished:
         t = fin.task
         folder = Path(t.out_dir)
         done = state.read_done(folder) if fin.ok else None
@@ -256,7 +265,8 @@ def batch(*, project: str, submissions_dir: Path, out_dir: Path, workers: int | 
 def regrade(*, project: str, student_id: str, out_dir: Path, device: str = "auto", isolation: str = "auto",
             root: Path | None = None, task_timeout: float | None = None, progress: bool = True,
             stream=None) -> Record:
-    """Grade one student of the batch in ``out_dir`` again, in place, and rewrite the gradebook and summary."""
+    """Grade one student of the batch in ``out_dir`` again, in place (on this machine, in a child
+    process), and rewrite the gradebook and summary. The submission is the file the batch found."""
     out_dir = Path(out_dir).resolve()
     meta, students = _read_meta(out_dir)
     c = _load_course(project, root)
@@ -272,9 +282,7 @@ def regrade(*, project: str, student_id: str, out_dir: Path, device: str = "auto
                          "run `diffgrade batch` again to pick up new files")
     _check_local(device, isolation)
     p = plan(workers=1, device=device)
-    limits = c.cfg.limits
-    ex = LocalExecutor(workers=1, gpus=p.gpus[:1],
-                       task_timeout=task_timeout or limits.total_timeout_s + limits.startup_timeout_s + 120.0)
+    ex = LocalExecutor(workers=1, gpus=p.gpus[:1], task_timeout=_task_timeout(c.cfg, task_timeout))
     with _locked(out_dir):
         task = _task(out_dir, c, student, device=p.device, isolation=isolation, threads=p.threads)
         prog = Progress(total=1, enabled=progress, stream=stream)

@@ -15,6 +15,9 @@ from pathlib import Path
 from autograder.batch import state
 from autograder.grading.report import write_atomic
 
+# Set by the local executor to its own pid: the task asks to die with it (see worker_main).
+PARENT_PID_VARIABLE = "DIFFGRADE_BATCH_PARENT_PID"
+
 
 @dataclass(frozen=True)
 class GradeTask:

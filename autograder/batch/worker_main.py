@@ -6,14 +6,36 @@ Executors start it, one process per submission, so that a crash of the grader
 on one submission (or a kill) never takes the others down. It prints a line
 when it starts and its score at the end; everything it prints goes to the
 student's log in ``out_dir/logs/``.
+
+Started by the local executor, it first asks the kernel for SIGTERM when that
+executor's process dies (``PR_SET_PDEATHSIG``), and turns SIGTERM into a clean
+exit that closes its sandboxed worker: a batch killed with ``kill -9`` leaves
+no grader behind to race the restarted one.
 """
 
 import argparse
+import ctypes
+import os
 import signal
 import sys
 from pathlib import Path
 
-from autograder.batch.task import read_manifest, run_task
+from autograder.batch.task import PARENT_PID_VARIABLE, read_manifest, run_task
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """SIGTERM when the process named by ``$DIFFGRADE_BATCH_PARENT_PID`` dies; exit now if it already has."""
+    parent = os.environ.get(PARENT_PID_VARIABLE)
+    if not parent:
+        return  # not started by the local executor (e.g. a Slurm array task)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return  # not Linux: the executor still stops its tasks when it exits normally
+    if os.getppid() != int(parent):
+        sys.exit("the batch that started this grading process is gone")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--index", type=int, required=True, help="0-based position in the manifest")
     args = parser.parse_args(argv)
+    die_with_parent()
     # Stopped by the executor (timeout) or orphaned: unwind, so the sandbox worker is closed too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     tasks = read_manifest(args.manifest)

@@ -79,8 +79,13 @@ def _failed_everywhere(tests, message: str) -> list:
 
 
 def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto", isolation: str = "auto",
-          threads: int | None = None, root: Path | None = None, on_test=None) -> report.GradeResult:
-    """Grade ``submission`` for ``project`` and write the reports into ``out_dir``."""
+          threads: int | None = None, root: Path | None = None, on_test=None,
+          quick: bool = False) -> report.GradeResult:
+    """Grade ``submission`` for ``project`` and write the reports into ``out_dir``.
+
+    ``quick`` leaves out the tests tagged ``quality`` (training runs, FID); their points
+    are left out of the maximum too, and the report says so.
+    """
     start = time.monotonic()
     root = Path(root) if root else course.course_root()
     project = course.project_name(project)
@@ -122,6 +127,12 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
         tests = runner.collect(adir / "tests" / "hidden")
         if not tests:
             raise config_mod.ConfigError(f"{adir / 'tests' / 'hidden'}: no hidden tests found")
+        if quick:
+            kept = runner.without_tags(tests, {"quality"})
+            if len(kept) < len(tests):
+                notes.append(f"Quick grading: {len(tests) - len(kept)} quality test(s) were not run "
+                             "and are not counted in the maximum.")
+            tests = kept
         fixtures = {
             "student": StudentProxy(worker) if worker else None,
             "provided": worker.construct if worker else None,

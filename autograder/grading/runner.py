@@ -43,6 +43,7 @@ class HiddenTest:
     fn: object
     case: tuple | None  # (param name, value) or None
     weight: float
+    tags: frozenset = frozenset()
 
 
 def load_module(path: Path, prefix: str = "diffgrade_hidden"):
@@ -63,13 +64,20 @@ def collect(tests_dir: Path) -> list[HiddenTest]:
             if not fname.startswith("test_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue
             spec = getattr(fn, "__diffgrade_cases__", None)
+            labels = getattr(fn, "__diffgrade_tags__", frozenset())
             if spec is None:
-                found.append(HiddenTest(fname, fname, fn, None, 1.0))
+                found.append(HiddenTest(fname, fname, fn, None, 1.0, labels))
             else:
                 param, values = spec
                 for v in values:
-                    found.append(HiddenTest(f"{fname}[{v}]", fname, fn, (param, v), 1.0 / len(values)))
+                    found.append(HiddenTest(f"{fname}[{v}]", fname, fn, (param, v), 1.0 / len(values), labels))
     return found
+
+
+def without_tags(tests: list[HiddenTest], excluded) -> list[HiddenTest]:
+    """The tests carrying none of the ``excluded`` tags."""
+    excluded = frozenset(excluded)
+    return [t for t in tests if not (t.tags & excluded)]
 
 
 def _describe_failure(exc: BaseException) -> str:

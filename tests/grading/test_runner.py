@@ -47,3 +47,14 @@ def test_deadline_marks_remaining_tests_not_run(tmp_path):
     d = write_tests(tmp_path / "t", "def test_a():\n    pass\ndef test_b():\n    pass\n")
     outcomes = run_tests(collect(d), {}, deadline=time.monotonic() - 1)
     assert all(not o.passed and "not run" in o.message for o in outcomes)
+
+
+def test_tags_select_tests(tmp_path):
+    """Does without_tags drop exactly the tests with an excluded tag, cases included?"""
+    d = write_tests(tmp_path / "t", "from autograder.testing import cases, tags\n"
+                    "@tags('quality')\n@cases(n=[1, 2])\ndef test_slow(n):\n    pass\n"
+                    "def test_fast():\n    pass\n")
+    from autograder.grading.runner import without_tags
+    tests = collect(d)
+    assert [t.name for t in without_tags(tests, {"quality"})] == ["test_fast"]
+    assert len(without_tags(tests, set())) == 3

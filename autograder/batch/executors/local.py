@@ -5,11 +5,10 @@ in its own session, so a crash or a kill takes down that submission only. With
 GPUs, worker slot ``k`` is pinned to ``gpus[k % len(gpus)]`` through
 ``CUDA_VISIBLE_DEVICES``. A task that outlives ``task_timeout`` is stopped
 (SIGTERM, then SIGKILL). If the batch process itself dies, even by ``kill -9``,
-the kernel stops its tasks too (``PR_SET_PDEATHSIG``), so a restarted batch
-never races a stray grader.
+the kernel stops its tasks too (they ask for it, see ``worker_main``), so a
+restarted batch never races a stray grader.
 """
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -21,36 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.batch.executors.base import Finished, log_tail
-from autograder.batch.task import GradeTask, write_manifest
+from autograder.batch.task import PARENT_PID_VARIABLE, GradeTask, write_manifest
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[3]  # the folder holding autograder/
-_PR_SET_PDEATHSIG = 1
 _GRACE_S = 5.0
 
 
-def _libc():
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-def _child_setup(parent_pid: int, libc):
-    """Run in the child before exec: own session, and SIGTERM when the batch process dies."""
-
-    def apply() -> None:
-        os.setsid()
-        if libc is not None and hasattr(libc, "prctl"):
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent_pid:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return apply
-
-
 def task_environment(*, threads: int, gpu: str | None) -> dict[str, str]:
-    """The environment of one task: ours, with the package importable, threads and GPU pinned."""
+    """The environment of one task: ours, with the package importable, threads and GPU pinned,
+    and our pid, so that the task can ask to be stopped when we die (see ``worker_main``)."""
     env = dict(os.environ)
+    env[PARENT_PID_VARIABLE] = str(os.getpid())
     paths = [str(PACKAGE_PARENT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
@@ -96,15 +76,14 @@ class LocalExecutor:
         pinned = f", pinned to GPUs {','.join(self.gpus)}" if self.gpus else ""
         return f"{self.workers} local worker{'s' if self.workers != 1 else ''}{pinned}"
 
-    def _start(self, index: int, task: GradeTask, slot: int, manifest: Path, libc) -> _Running:
+    def _start(self, index: int, task: GradeTask, slot: int, manifest: Path) -> _Running:
         Path(task.log).parent.mkdir(parents=True, exist_ok=True)
         log = open(task.log, "wb")
         gpu = self.gpus[slot % len(self.gpus)] if self.gpus else None
         proc = subprocess.Popen(
             [self.python, "-m", "autograder.batch.worker_main", "--manifest", str(manifest), "--index", str(index)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, close_fds=True,
-            env=task_environment(threads=task.threads, gpu=gpu),
-            preexec_fn=_child_setup(os.getpid(), libc))
+            env=task_environment(threads=task.threads, gpu=gpu), start_new_session=True)
         return _Running(proc, task, slot, time.monotonic(), log)
 
     @staticmethod
@@ -126,7 +105,6 @@ class LocalExecutor:
         workdir.mkdir(parents=True, exist_ok=True)
         manifest = workdir / "manifest.json"
         write_manifest(manifest, list(tasks))
-        libc = _libc()
         pending = deque(enumerate(tasks))
         free = list(range(max(1, self.workers)))
         running: list[_Running] = []
@@ -134,7 +112,7 @@ class LocalExecutor:
             while pending or running:
                 while pending and free:
                     index, task = pending.popleft()
-                    running.append(self._start(index, task, free.pop(0), manifest, libc))
+                    running.append(self._start(index, task, free.pop(0), manifest))
                 ended = []
                 for run in running:
                     code = run.proc.poll()

@@ -144,7 +144,8 @@ class SlurmExecutor:
         for line in done.stdout.splitlines() if done.returncode == 0 else []:
             fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
             if fields.get("ArrayTaskId", "").isdigit():
-                states[int(fields["ArrayTaskId"])] = f"{fields.get('JobState', '?')} (exit {fields.get('ExitCode', '?')})"
+                state, code = fields.get("JobState", "?"), fields.get("ExitCode", "?")
+                states[int(fields["ArrayTaskId"])] = f"{state} (exit {code})"
         return states
 
     def _lost(self, index: int, task: GradeTask, states: dict[int, str], log_pattern: Path, job: str) -> Finished:
