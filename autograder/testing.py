@@ -14,7 +14,11 @@ It names the fixtures it needs as parameters and the grader passes them in:
 * ``check``: a ``Checker`` with tolerances from ``assignment.toml``;
 * ``device``: the ``torch.device`` inputs should live on;
 * ``config``: the ``AssignmentConfig``;
-* ``artifacts``: a folder for plots that go into the report.
+* ``artifacts``: a folder for plots that go into the report;
+* ``metrics``: a ``Metrics`` recorder; quality tests record what they measure
+  (``metrics.record("fid_ddim50", value)``) so reports and calibration can use it;
+* ``seed``: an int (0 when grading) that quality tests add to their seeds, so
+  ``diffgrade calibrate`` can rerun them over several seeds.
 
 ``@cases(name=[...])`` runs the test once per value, each case worth an equal
 share of the test's points. A failed check raises ``CheckFailure``, whose
@@ -89,6 +93,17 @@ def describe(value, limit: int = 6) -> str:
                f"device={value.device}, values=[{nums}{more}])"
     text = repr(value)
     return text if len(text) < 200 else text[:200] + "..."
+
+
+class Metrics:
+    """Named numbers measured by tests (FID, loss, ...), in the order recorded."""
+
+    def __init__(self):
+        self.values: dict[str, float] = {}
+
+    def record(self, name: str, value: float) -> float:
+        self.values[name] = float(value)
+        return float(value)
 
 
 @dataclass(frozen=True)

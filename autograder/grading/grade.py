@@ -122,7 +122,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
         import torch  # while the worker starts
 
         from autograder.grading import runner, scoring
-        from autograder.testing import Checker
+        from autograder.testing import Checker, Metrics
 
         tests = runner.collect(adir / "tests" / "hidden")
         if not tests:
@@ -141,6 +141,8 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
             "device": torch.device(device),
             "config": cfg,
             "artifacts": artifacts,
+            "metrics": Metrics(),
+            "seed": 0,
         }
         if worker is None:
             outcomes = _failed_everywhere(tests, notes[-1])
@@ -155,6 +157,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
             if printed:
                 notes.append(f"Your code printed (last lines):\n{printed}")
         rows = scoring.score(outcomes, cfg.points)
+        measured = fixtures["metrics"].values
     finally:
         if worker is not None:
             worker.close()
@@ -166,7 +169,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
         project=project, title=cfg.title, submission=str(submission), score=score, max_score=max_score,
         tests=rows, isolation=chosen.level, isolation_detail=chosen.description, device=device,
         seconds=time.monotonic() - start, notes=notes, hidden_visibility=cfg.hidden_visibility,
-        versions={"python": sys.version.split()[0], "torch": torch.__version__})
+        versions={"python": sys.version.split()[0], "torch": torch.__version__}, metrics=measured)
     report.write(result, out_dir)
     if not any(artifacts.iterdir()):
         artifacts.rmdir()

@@ -14,11 +14,12 @@ from autograder import course
 from autograder.grading import runner
 from autograder.grading.grade import load_reference
 from autograder.sandbox.client import InProcessStudent
-from autograder.testing import Checker
+from autograder.testing import Checker, Metrics
 
 
 def run_in_process(*, project: str, module, root: Path | None = None, device: str = "cpu",
-                   artifacts: Path | None = None, tests=None) -> list[runner.TestOutcome]:
+                   artifacts: Path | None = None, tests=None, seed: int = 0,
+                   metrics: Metrics | None = None) -> list[runner.TestOutcome]:
     """Outcomes of every hidden test (or of ``tests``) with ``module`` as the student's package."""
     root = Path(root) if root else course.course_root()
     adir = course.assignment_dir(project, root)
@@ -26,5 +27,6 @@ def run_in_process(*, project: str, module, root: Path | None = None, device: st
     student = InProcessStudent(module)
     fixtures = {"student": student, "provided": student._construct,
                 "ref": load_reference(course.project_name(project), root), "check": Checker(cfg),
-                "device": torch.device(device), "config": cfg, "artifacts": artifacts}
+                "device": torch.device(device), "config": cfg, "artifacts": artifacts,
+                "metrics": metrics if metrics is not None else Metrics(), "seed": seed}
     return runner.run_tests(tests if tests is not None else runner.collect(adir / "tests" / "hidden"), fixtures)

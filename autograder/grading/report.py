@@ -32,6 +32,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)   # problems with the submission as a whole
     hidden_visibility: str = "after_published"
     versions: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)  # numbers quality tests measured (FID, ...)
 
 
 def points(x: float) -> str:
@@ -76,7 +77,8 @@ def to_gradescope(result: GradeResult) -> dict:
         "stdout_visibility": "hidden",
         "extra_data": {"max_score": result.max_score, "project": result.project,
                        "isolation": result.isolation, "device": result.device,
-                       "submission": result.submission, "versions": result.versions},
+                       "submission": result.submission, "versions": result.versions,
+                       "metrics": result.metrics},
         "tests": tests,
     }
 
@@ -98,6 +100,9 @@ def feedback_markdown(result: GradeResult) -> str:
         lines += ["", "## What went wrong", ""]
         for t in failed:
             lines += [f"### `{t.name}`", "", "```", t.output.strip() or "(no message)", "```", ""]
+    if result.metrics:
+        lines += ["", "## Measurements", "", "| metric | value |", "| --- | --- |"]
+        lines += [f"| {k} | {v:.4g} |" for k, v in result.metrics.items()]
     pictures = [a for t in result.tests for a in t.artifacts if a.endswith(".png")]
     if pictures:
         lines += ["", "## Plots", ""] + [f"![{p}](artifacts/{p})" for p in pictures]
