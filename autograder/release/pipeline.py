@@ -23,6 +23,7 @@ from autograder.release.leaks import find_leaks
 from autograder.release.steps import (
     clear_notebooks,
     copy_handout,
+    copy_provided,
     copy_public_tests,
     write_conftest,
     write_metadata,
@@ -32,7 +33,7 @@ from autograder.release.steps import (
 Step = Callable[[ProjectRelease], None]
 
 STEPS: tuple[Step, ...] = (
-    write_stubs, copy_handout, clear_notebooks, copy_public_tests, write_conftest, write_metadata,
+    write_stubs, copy_handout, clear_notebooks, copy_public_tests, copy_provided, write_conftest, write_metadata,
 )
 
 TEMPLATE_HEADER = "# Student template"
@@ -137,7 +138,12 @@ def release(*, root: Path, out_dir: Path, projects: list[str] | None = None,
             release_one.bundle.mkdir(parents=True)
             for step in STEPS:
                 step(release_one)
-        leaks = [f"{out_dir}/{leak}" for leak in find_leaks(stage / "bundles", root)]
+        leaks = []
+        for project in chosen:  # per bundle: earlier projects' references are released on purpose
+            requires = config.load(course.assignment_dir(project, root)).requires
+            released = tuple(course.project_name(r) for r in requires)
+            leaks += [f"{out_dir}/{project}/{leak}"
+                      for leak in find_leaks(stage / "bundles" / project, root, released=released)]
         leaks += [f"{template_dir}/{leak}" for leak in find_leaks(stage / "template", root)]
         if leaks:
             raise ReleaseError("the release would leak hidden material; nothing was written:\n  "

@@ -70,7 +70,8 @@ def test_bundle_and_template_layout(toy, tmp_path):
 def test_steps_are_the_documented_transforms():
     """Is the pipeline the ordered list of small transforms, one per module?"""
     assert [step.__name__ for step in STEPS] == ["write_stubs", "copy_handout", "clear_notebooks",
-                                                 "copy_public_tests", "write_conftest", "write_metadata"]
+                                                 "copy_public_tests", "copy_provided", "write_conftest",
+                                                 "write_metadata"]
     assert len({step.__module__ for step in STEPS}) == len(STEPS)
 
 
