@@ -13,7 +13,7 @@ from autograder import config as config_mod
 from autograder import course
 from autograder.grading import runner
 from autograder.grading.grade import load_reference
-from autograder.sandbox.client import InProcessStudent
+from autograder.sandbox.local import InProcessStudent
 from autograder.testing import Checker, Metrics
 
 

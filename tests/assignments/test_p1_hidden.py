@@ -18,7 +18,7 @@ import torch
 
 from autograder.config import load
 from autograder.grading.runner import collect, run_tests
-from autograder.sandbox.client import InProcessStudent
+from autograder.sandbox.local import InProcessStudent
 from autograder.testing import Checker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import types
 import pytest
 
 from autograder.grading.runner import collect, run_tests
-from autograder.sandbox.client import InProcessStudent
+from autograder.sandbox.local import InProcessStudent
 
 
 def write_tests(folder, text):

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from autograder.sandbox import isolation as iso
-from autograder.sandbox.client import InProcessStudent, RemoteObject, StudentProxy, Worker
+from autograder.sandbox.client import RemoteObject, StudentProxy, Worker
+from autograder.sandbox.local import InProcessStudent
 from autograder.sandbox.errors import (
     StudentCodeError,
     StudentException,
