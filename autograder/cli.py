@@ -101,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_submit)
 
     from autograder.batch.cli import register as register_batch
+    from autograder.instructor_cli import register as register_instructor
     from autograder.interop.cli import register as register_interop
 
     register_batch(sub)
     register_interop(sub)
+    register_instructor(sub)
     return parser
 
 

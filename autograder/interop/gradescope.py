@@ -35,7 +35,7 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # Files of an assignment folder that grading does not read.
 _NOT_FOR_GRADING = ("tests/public",)
 _NOT_FOR_GRADING_SUFFIXES = (".ipynb",)
-_NOT_FOR_GRADING_NAMES = ("README.md",)
+_NOT_FOR_GRADING_NAMES = ("README.md", "audit.toml")
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same course gives the same zip
 
