@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +32,16 @@ class Staged:
     files: list[str]
     missing: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # entries refused, with the reason
+
+
+def _shown(name: str) -> str:
+    """A member name fit for the report: control characters escaped, length capped.
+
+    The name comes from the student; unescaped, a newline in it would write lines of
+    its own into the feedback.
+    """
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _safe_parts(name: str) -> tuple[str, ...] | None:
@@ -68,23 +79,30 @@ def _from_zip(path: Path) -> dict[tuple[str, ...], bytes]:
             mode = info.external_attr >> 16
             parts = _safe_parts(info.filename)
             if parts is None:
-                skipped.append(f"{info.filename} (path leaves the submission)")
+                skipped.append(f"{_shown(info.filename)} (path leaves the submission)")
                 continue
             if stat.S_ISLNK(mode):
-                skipped.append(f"{info.filename} (symbolic link)")
+                skipped.append(f"{_shown(info.filename)} (symbolic link)")
                 continue
             if not parts[-1].endswith(".py"):
                 continue
             if info.file_size > MAX_FILE_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 4096:
-                skipped.append(f"{info.filename} (too large: {info.file_size} bytes)")
+                skipped.append(f"{_shown(info.filename)} (too large: {info.file_size} bytes)")
                 continue
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
                 raise SubmissionError(f"{path}: more than {MAX_TOTAL_BYTES >> 20} MiB of source files")
-            with zf.open(info) as f:
-                data = f.read(MAX_FILE_BYTES + 1)
+            try:
+                with zf.open(info) as f:
+                    data = f.read(MAX_FILE_BYTES + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
+                    ValueError) as e:
+                # A corrupt member (bad CRC, sizes that lie, an unknown compression, a
+                # password) costs that file, never the grading: zipfile raises all of these.
+                skipped.append(f"{_shown(info.filename)} (unreadable: {type(e).__name__})")
+                continue
             if len(data) > MAX_FILE_BYTES:
-                skipped.append(f"{info.filename} (too large)")
+                skipped.append(f"{_shown(info.filename)} (too large)")
                 continue
             out[parts] = data
     return out, skipped
@@ -102,10 +120,10 @@ def _from_folder(path: Path) -> dict[tuple[str, ...], bytes]:
                 continue
             st = full.lstat()
             if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
-                skipped.append(f"{'/'.join(rel)} (not a regular file)")
+                skipped.append(f"{_shown('/'.join(rel))} (not a regular file)")
                 continue
             if st.st_size > MAX_FILE_BYTES:
-                skipped.append(f"{'/'.join(rel)} (too large: {st.st_size} bytes)")
+                skipped.append(f"{_shown('/'.join(rel))} (too large: {st.st_size} bytes)")
                 continue
             total += st.st_size
             if total > MAX_TOTAL_BYTES or len(out) >= MAX_FILES:
@@ -139,8 +157,14 @@ def stage(submission: Path, dest: Path, *, package: str, required: tuple[str, ..
             continue
         rel = parts[len(prefix):]
         target = dest.joinpath(*rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as e:
+            # A name too long for the file system, or a file where a folder of the same
+            # name is needed (``a.py`` and ``a.py/b.py``): skip it, grade the rest.
+            skipped.append(f"{_shown('/'.join(rel))} (cannot be written: {e.strerror or type(e).__name__})")
+            continue
         staged.append("/".join(rel))
     # The worker runs as another user inside the sandbox: it must be able to read.
     for dirpath, _, filenames in os.walk(dest):

@@ -49,10 +49,18 @@ def _cuda_maybe_present() -> bool:
 
 
 def load_reference(project: str, root: Path):
-    """The reference package, importable by its plain name as later projects expect."""
-    solutions = str(root / "solutions")
-    if solutions not in sys.path:
-        sys.path.insert(0, solutions)
+    """The reference package, importable by its plain name as later projects expect.
+
+    Packages of that name imported earlier from elsewhere (another course, a toy
+    package in tests) are dropped first, so the reference is always this course's.
+    """
+    solutions = Path(root).resolve() / "solutions"
+    for name in [m for m in sys.modules if m.split(".")[0] in course.PROJECTS]:
+        origin = getattr(sys.modules[name], "__file__", None) or ""
+        if not Path(origin).resolve().is_relative_to(solutions):
+            del sys.modules[name]
+    if str(solutions) not in sys.path:
+        sys.path.insert(0, str(solutions))
     return importlib.import_module(project)
 
 

@@ -8,6 +8,7 @@
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,14 @@ def to_gradescope(result: GradeResult) -> dict:
     }
 
 
+def fenced(text: str) -> list[str]:
+    """``text`` as a code block whose fence is longer than any run of backticks inside it,
+    so student text (messages, printed output) can never close it and pose as the report."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
+
+
 def feedback_markdown(result: GradeResult) -> str:
     """A readable report for the student: a table, then the details of each failure."""
     lines = [f"# {result.title}: feedback", "",
@@ -90,7 +99,10 @@ def feedback_markdown(result: GradeResult) -> str:
              f"- isolation: {result.isolation} ({result.isolation_detail})",
              f"- device: {result.device}", f"- time: {result.seconds:.1f} s", ""]
     if result.notes:
-        lines += ["## About the submission", ""] + [f"- {n}" for n in result.notes] + [""]
+        # Notes quote the student (import errors, printed output): each goes in a code block.
+        lines += ["## About the submission", ""]
+        for note in result.notes:
+            lines += fenced(note) + [""]
     lines += ["## Tests", "", "| test | result | points |", "| --- | --- | --- |"]
     for t in result.tests:
         mark = "pass" if t.passed else "FAIL"
@@ -99,7 +111,7 @@ def feedback_markdown(result: GradeResult) -> str:
     if failed:
         lines += ["", "## What went wrong", ""]
         for t in failed:
-            lines += [f"### `{t.name}`", "", "```", t.output.strip() or "(no message)", "```", ""]
+            lines += [f"### {t.name}", ""] + fenced(t.output.strip() or "(no message)") + [""]
     if result.metrics:
         lines += ["", "## Measurements", "", "| metric | value |", "| --- | --- |"]
         lines += [f"| {k} | {v:.4g} |" for k, v in result.metrics.items()]

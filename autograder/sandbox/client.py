@@ -65,7 +65,9 @@ class Worker:
             return
         argv, _ = iso.command(self.isolation, runtime_dir=self._runtime, submission_dir=self.submission_dir,
                               package=self.package, threads=self.threads, gpu=self.gpu,
-                              provided=self.provided)
+                              provided=self.provided, limits=self.limits)
+        for old in self._scratch.glob("stderr-*.log"):  # keep one log: a flood per restart cannot fill the disk
+            old.unlink()
         self._log = open(self._scratch / f"stderr-{self.starts}.log", "wb")
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,

@@ -7,16 +7,25 @@ Two levels, the strongest available chosen by default:
   a private ``/tmp``, an unprivileged user; nothing of the course (hidden tests,
   solutions, results) is mounted.
 * ``process``: a plain subprocess in its own session with resource limits.
-  The file system stays readable, so reports say this level is weaker.
+  It runs as the grader's user: the file system stays readable (and writable
+  where the grader's is), and it may signal the grader's processes, so reports
+  say this level is weaker. It keeps the score honest, not the course secret.
 
-Both apply the same resource limits (data size, file size, core dumps).
+Both apply the same resource limits (data size, file size, core dumps, number of
+processes). The number of processes and, on the CPU, the memory of the whole
+sandbox are also capped by a cgroup of its own wherever the grader may create
+one (``pids`` and ``memory`` controllers): RLIMIT_NPROC alone does not hold for
+root, whose processes the kernel never counts against it.
 """
 
+import atexit
+import itertools
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +45,8 @@ class Limits:
 
     memory_mb: int = 6144
     file_size_mb: int = 64
-    nproc: int = 512
+    nproc: int = 512   # processes and threads of the sandbox, on top of those the user already has
+    tmp_mb: int = 512  # each writable tmpfs of the bwrap sandbox (/tmp, /dev/shm): they live in RAM
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,8 @@ class Isolation:
 DESCRIPTIONS = {
     "bwrap": "bubblewrap sandbox: no network, read-only system, only the submission visible, "
              "unprivileged user, resource limits",
-    "process": "separate process with resource limits (bubblewrap not available: the file system "
-               "is readable by the submission)",
+    "process": "separate process with resource limits (bubblewrap not available: the submission runs as "
+               "the grader's user and can read and write what the grader can)",
 }
 
 
@@ -67,6 +77,21 @@ def bwrap_works() -> bool:
         return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+@lru_cache(maxsize=1)
+def _bwrap_sizes_tmpfs() -> bool:
+    """Whether this bwrap has ``--size`` (0.8 and later) to cap a tmpfs."""
+    try:
+        out = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in out.stdout + out.stderr
+
+
+def _tmpfs(dest: str, limits: Limits) -> list[str]:
+    size = ["--size", str(limits.tmp_mb << 20)] if _bwrap_sizes_tmpfs() else []
+    return [*size, "--tmpfs", dest]
 
 
 def choose(requested: str = "auto") -> Isolation:
@@ -124,11 +149,13 @@ SANDBOX_SUBMISSION = "/submission"
 
 
 def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, package: str,
-            threads: int, gpu: bool, provided: tuple[Path, ...] = ()) -> tuple[list[str], str]:
+            threads: int, gpu: bool, provided: tuple[Path, ...] = (),
+            limits: Limits = Limits()) -> tuple[list[str], str]:
     """The argv that starts the worker, and the submission path as the worker sees it.
 
     ``provided``: folders of packages the student's code may import (reference
     versions of earlier projects); mounted read-only after the submission.
+    ``limits.tmp_mb`` sizes the sandbox's /tmp and /dev/shm.
     """
     if isolation.level == "process":
         worker = str(runtime_dir / "worker.py")
@@ -141,11 +168,19 @@ def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, pa
         inside = [f"/provided/{i}" for i in range(len(provided))]
         provided_args = [a for p in inside for a in ("--provided", p)]
         prefix = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                  *_system_binds(), *_python_binds(), *(_gpu_binds() if gpu else []),
+                  *_system_binds(), *_python_binds(),
                   "--ro-bind", str(runtime_dir), SANDBOX_RUNTIME,
                   "--ro-bind", str(submission_dir), SANDBOX_SUBMISSION,
                   *[a for p, i in zip(provided, inside) for a in ("--ro-bind", str(p), i)],
-                  "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                  "--proc", "/proc", "--dev", "/dev",
+                  # After /proc and /dev: bwrap mounts in order, so binds made before
+                  # them under /dev (the GPU's nodes) or /proc (its driver) were hidden.
+                  *(_gpu_binds() if gpu else []),
+                  # Every tmpfs lives in RAM and bwrap makes them half of it by default: a
+                  # student writing files could fill the machine's memory. /tmp and /dev/shm
+                  # get a size; the root and /dev themselves become read-only.
+                  *_tmpfs("/dev/shm", limits), *_tmpfs("/tmp", limits),
+                  "--remount-ro", "/dev", "--remount-ro", "/",
                   "--uid", str(_NOBODY), "--gid", str(_NOBODY), "--chdir", "/tmp"]
     argv = [*prefix, os.path.realpath(sys.executable), "-I", "-B", worker,
             "--package", package, "--submission", sub, "--threads", str(threads), *provided_args]
@@ -164,11 +199,172 @@ def environment(threads: int) -> dict[str, str]:
     return env
 
 
+# -- processes and memory of the whole sandbox -------------------------------------------------
+#
+# RLIMIT_NPROC counts every process and thread of the worker's real user, not of the
+# sandbox, and the kernel does not enforce it at all for root (uid 0 outside any user
+# namespace, which is what bwrap maps the sandbox's user to when the grader is root).
+# So the limit is set at spawn time to the user's current count plus ``Limits.nproc``
+# (right for other users), and where the grader may create cgroups the sandbox gets
+# its own: ``pids.max`` bounds its processes whoever runs it, and ``memory`` bounds
+# the sum over all its processes (RLIMIT_DATA is per process, so a fork multiplies it)
+# and its tmpfs files.
+
+_CGROUP_PREFIX = "diffgrade-"
+_CGROUP_STALE_S = 60.0  # an empty sandbox cgroup older than this is left over; removed
+_cgroup_counter = itertools.count()
+_cgroups_made: list[Path] = []  # by this process, not yet removed
+
+
+def _tasks_of(uid: int) -> int:
+    """Processes and threads whose real user is ``uid``, as RLIMIT_NPROC counts them."""
+    n = 0
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return 0
+    for pid in pids:
+        real_uid, threads = None, 1
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        real_uid = int(line.split()[1])
+                    elif line.startswith("Threads:"):
+                        threads = int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if real_uid == uid:
+            n += threads
+    return n
+
+
+@lru_cache(maxsize=1)
+def _cgroup_parents() -> dict[str, Path]:
+    """Our own cgroup folder per controller ("pids", "memory") where we may create children.
+
+    cgroup v1: the hierarchy of that controller; v2: only where the controller is
+    enabled for our cgroup's children (the root, or a delegated subtree).
+    """
+    mounts = []  # (mount point, hierarchy path mounted there, controllers or None for v2)
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                fields, kind = left.split(), right.split()
+                if len(fields) >= 5 and len(kind) >= 3 and kind[0] in ("cgroup", "cgroup2"):
+                    mounts.append((fields[4], fields[3], None if kind[0] == "cgroup2" else set(kind[2].split(","))))
+        with open("/proc/self/cgroup") as f:
+            memberships = [line.rstrip("\n").split(":", 2) for line in f if line.count(":") >= 2]
+    except OSError:
+        return {}
+    found: dict[str, Path] = {}
+    for _, names, path in memberships:
+        for mount_point, root, options in mounts:
+            if (options is None) != (names == "") or not (path + "/").startswith(root.rstrip("/") + "/"):
+                continue
+            if options is not None and not set(names.split(",")) <= options:
+                continue
+            folder = Path(mount_point) / os.path.relpath(path, root)
+            if not os.access(folder, os.W_OK):
+                continue
+            if options is None:
+                try:
+                    wanted = set((folder / "cgroup.subtree_control").read_text().split())
+                except OSError:
+                    continue
+            else:
+                wanted = options
+            for controller in ("pids", "memory"):
+                if controller in wanted:
+                    found.setdefault(controller, folder)
+    return found
+
+
+def _sweep_cgroups(parent: Path) -> None:
+    """Remove empty sandbox cgroups left over (rmdir fails on a cgroup that still has tasks)."""
+    try:
+        old = [d for d in parent.glob(_CGROUP_PREFIX + "*") if time.time() - d.stat().st_mtime > _CGROUP_STALE_S]
+    except OSError:
+        return
+    for d in old:
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+
+
+def _remove_own_cgroups(min_age_s: float = 0.0) -> None:
+    """Remove the empty ones among the cgroups this process made (at exit, and before making more).
+
+    ``min_age_s`` spares young ones: another thread's worker may not have joined its own yet.
+    """
+    for d in list(_cgroups_made):
+        try:
+            if min_age_s and time.time() - d.stat().st_mtime < min_age_s:
+                continue
+            d.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue  # still has tasks: the next sweep takes it
+        _cgroups_made.remove(d)
+
+
+atexit.register(_remove_own_cgroups)
+
+
+def _sandbox_cgroups(limits: Limits, gpu: bool) -> list[Path]:
+    """Fresh cgroups capping the next sandbox; its first process joins them in ``preexec``."""
+    made = []
+    name = f"{_CGROUP_PREFIX}{os.getpid()}-{next(_cgroup_counter)}"
+    # The memory cap leaves room for both tmpfs and the interpreter around the per-process
+    # RLIMIT_DATA, so a single process still meets RLIMIT_DATA (a MemoryError) first.
+    settings = {"pids": {"pids.max": limits.nproc}}
+    if not gpu:  # as with RLIMIT_DATA: CUDA maps and pins memory on its own terms
+        mem = (limits.memory_mb + 2 * limits.tmp_mb + 512) << 20
+        settings["memory"] = {"memory.limit_in_bytes": mem, "memory.max": mem}
+    for controller, parent in _cgroup_parents().items():
+        if controller not in settings:
+            continue
+        _sweep_cgroups(parent)
+        folder = parent / name
+        try:
+            folder.mkdir()
+        except OSError:
+            continue
+        written = False
+        for key, value in settings[controller].items():  # v1 and v2 name some files differently
+            try:
+                (folder / key).write_text(str(value))
+                written = True
+            except OSError:
+                pass
+        if written:
+            made.append(folder)
+        else:
+            folder.rmdir()
+    _remove_own_cgroups(min_age_s=10.0)  # those of workers already gone
+    _cgroups_made.extend(made)
+    return made
+
+
 def preexec(limits: Limits, gpu: bool):
-    """A function run in the child before exec: new session and resource limits."""
+    """A function run in the child before exec: new session, own cgroups and resource limits.
+
+    Called in the parent, it prepares what the child needs (cgroups, the process count).
+    """
+    cgroups = _sandbox_cgroups(limits, gpu)
+    nproc = _tasks_of(os.getuid()) + limits.nproc
 
     def apply() -> None:
         os.setsid()
+        for folder in cgroups:  # join before exec: bwrap and everything it starts stay inside
+            try:
+                with open(folder / "cgroup.procs", "w") as f:
+                    f.write(str(os.getpid()))
+            except OSError:
+                pass
         mb = 1 << 20
         # RLIMIT_DATA caps heap and anonymous mappings but not shared libraries, so
         # importing torch fits; CUDA maps huge private regions, so GPU runs skip it.
@@ -177,8 +373,8 @@ def preexec(limits: Limits, gpu: bool):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         try:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc,) * 2)
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc,) * 2)
         except (ValueError, OSError):
-            pass  # some containers forbid changing it; bwrap's PID namespace still confines
+            pass  # some containers forbid changing it; the pids cgroup still confines
 
     return apply

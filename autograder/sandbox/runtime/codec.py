@@ -20,6 +20,8 @@ from functools import lru_cache
 DTYPE_NAMES_ALLOWED = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8",
                        "uint8", "bool", "complex64", "complex128")
 _LEN = struct.Struct("<Q")
+MAX_HEADER_BYTES = 16 << 20  # the JSON part; tensor data travels outside it
+MAX_BUFFERS = 1 << 16
 
 
 def _torch():
@@ -190,22 +192,23 @@ def read_frame(read_exact, max_bytes: int) -> tuple[dict, list[bytes]]:
     """Read one frame with ``read_exact(n) -> bytes``; refuse more than ``max_bytes`` in all."""
     total = 0
 
-    def chunk():
+    def chunk(limit: int):
         nonlocal total
         (n,) = _LEN.unpack(read_exact(_LEN.size))
         total += n + _LEN.size
-        if total > max_bytes:
-            raise CodecError(f"message larger than the limit of {max_bytes} bytes")
+        if total > max_bytes or n > limit:
+            raise CodecError(f"message larger than the limit of {min(max_bytes, limit)} bytes")
         return read_exact(n)
 
+    raw = chunk(MAX_HEADER_BYTES)
     try:
-        header = json.loads(chunk())
+        header = json.loads(raw)
         n_buffers = int(header["buffers"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-        raise CodecError(f"malformed frame header: {e}") from None
-    if n_buffers < 0:
-        raise CodecError("negative buffer count")
-    return header, [chunk() for _ in range(n_buffers)]
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as e:
+        raise CodecError(f"malformed frame header: {type(e).__name__}: {str(e)[:200]}") from None
+    if not 0 <= n_buffers <= MAX_BUFFERS:
+        raise CodecError(f"buffer count {n_buffers} outside [0, {MAX_BUFFERS}]")
+    return header, [chunk(max_bytes) for _ in range(n_buffers)]
 
 
 def decode(header, buffers, device_map=_keep_device, resolve=None):
@@ -218,7 +221,7 @@ def decode(header, buffers, device_map=_keep_device, resolve=None):
         return _decode(header["value"], buffers, device_map, 0, resolve)
     except CodecError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, RuntimeError, OverflowError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError, OverflowError, RecursionError) as e:
         raise CodecError(f"malformed value: {type(e).__name__}: {e}") from None
 
 

@@ -6,6 +6,8 @@ the reference on identical inputs. Called as ``model(x_t, t)`` like any eps-mode
 """
 
 import math
+import tempfile
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -49,3 +51,50 @@ class GaussianEpsModel(nn.Module):
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         ab = self.alpha_bar.to(x_t.device)[t].to(x_t.dtype).reshape(-1, 1, 1, 1)  # (B, 1, 1, 1)
         return (1 - ab).sqrt() * (x_t - ab.sqrt() * self.mu) / (ab * self.s**2 + 1 - ab)
+
+
+# -- Helpers for tests that need work done next to the student's code --------------------------
+# They run inside the worker, so they can reach objects that cannot travel (a model's
+# gradients, an optimizer, a file the student's code wrote in the worker's private /tmp).
+# Only plain values (tensors, numbers, strings, lists, dicts) come back.
+
+
+def grad_norms(model: nn.Module, x_t: torch.Tensor, t: torch.Tensor) -> dict:
+    """``{name: norm of its gradient}`` for every named parameter of ``model`` after one
+    backward pass of ``model(x_t, t).square().mean()``; ``None`` where no gradient arrived."""
+    model.zero_grad(set_to_none=True)
+    model(x_t, t).square().mean().backward()
+    return {name: (None if p.grad is None else float(p.grad.norm())) for name, p in model.named_parameters()}
+
+
+def param_grads(model: nn.Module) -> dict:
+    """``{name: gradient}`` of every named parameter of ``model`` as it is now (``None`` where unset)."""
+    return {name: (None if p.grad is None else p.grad.detach().clone()) for name, p in model.named_parameters()}
+
+
+def adamw(model: nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
+    """``torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)``."""
+    return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def scratch_dir() -> str:
+    """A new, empty folder in the worker's temporary directory."""
+    return tempfile.mkdtemp(prefix="diffgrade-scratch-")
+
+
+def list_files(folder: str) -> list:
+    """The names of the files directly in ``folder``, sorted; ``[]`` when it does not exist."""
+    path = Path(folder)
+    return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+
+def read_bytes(path: str) -> torch.Tensor:
+    """The bytes of the file at ``path`` as a uint8 tensor (the grader parses them itself)."""
+    data = Path(path).read_bytes()
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8).clone() if data else torch.empty(0, dtype=torch.uint8)
+
+
+def write_bytes(path: str, data: torch.Tensor) -> str:
+    """Write the uint8 tensor ``data`` to ``path`` as raw bytes; returns ``path``."""
+    Path(path).write_bytes(data.to(torch.uint8).numpy().tobytes())
+    return path

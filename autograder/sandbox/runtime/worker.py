@@ -110,6 +110,10 @@ def serve(package: str, submission: str, threads: int, provided: list[str]) -> N
         import_error = _error_reply(e, submission)
 
     while True:
+        # Nothing of the previous call stays referenced here while the next one runs: its
+        # arguments and result would be in reach of the student's code (through the frames
+        # of the stack) and would hold their memory until then.
+        header = buffers = request = value = fn = target = None
         try:
             header, buffers = codec.read_frame(read_exact, 1 << 34)
         except EOFError:
