@@ -1,0 +1,103 @@
+"""Denoising diffusion implicit models (Song et al. 2021): fewer, larger,
+optionally deterministic steps with a model trained as for DDPM.
+
+Symbols: ``alpha_bar`` the ``(T,)`` float64 cumulative products of P1 (DDIM's
+paper writes them ``alpha``); ``tau`` the descending sub-sequence of timesteps
+the sampler visits; ``t_prev`` the next one down, ``-1`` after the last, where
+``alpha_bar_prev = 1`` (the clean image). ``eta`` interpolates between the
+deterministic DDIM (``eta = 0``) and DDPM-like sampling (``eta = 1``).
+"""
+
+import torch
+
+from p1_forward import predict_x0_from_eps
+
+from .common import gather, model_device
+
+SPACINGS = ("leading", "trailing", "linspace")
+
+
+def ddim_timesteps(T: int, num_steps: int, spacing: str = "leading") -> torch.Tensor:
+    """The ``num_steps`` timesteps ``tau`` of a DDIM run, descending, in ``[0, T)``.
+
+    As ``timestep_spacing`` in diffusers' ``DDIMScheduler`` (with ``steps_offset=0``),
+    all in float64 then rounded half to even where rounding is needed:
+
+    - ``"leading"``: ``arange(0, num_steps) * (T // num_steps)``, reversed
+      (T=1000, 10 steps: ``900, 800, ..., 0``);
+    - ``"trailing"``: ``round(T - k * T / num_steps) - 1`` for ``k = 0 .. num_steps-1``,
+      i.e. ``round(arange(T, 0, -T / num_steps)) - 1`` (``999, 899, ..., 99``);
+    - ``"linspace"``: ``round(linspace(0, T - 1, num_steps))``, reversed
+      (``999, 888, ..., 111, 0``).
+
+    Returns a LongTensor ``(num_steps,)``. Raises ``ValueError`` for an unknown
+    ``spacing`` or unless ``1 <= num_steps <= T``.
+    """
+    raise NotImplementedError("complete ddim_timesteps in p3_sampling/ddim.py")
+
+
+def ddim_step(eps: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, t_prev: torch.Tensor,
+              alpha_bar: torch.Tensor, eta: float = 0.0, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """One DDIM step ``x_t -> x_{t_prev}`` (DDIM Eq. 12, with ``sigma`` from Eq. 16).
+
+    With ``a_t = alpha_bar[t]``, ``a_prev = alpha_bar[t_prev]`` (``1`` where ``t_prev < 0``) and
+    ``x0_pred = (x_t - sqrt(1 - a_t) * eps) / sqrt(a_t)`` (P1's ``predict_x0_from_eps``):
+
+    ``sigma = eta * sqrt((1 - a_prev) / (1 - a_t)) * sqrt(1 - a_t / a_prev)``,
+    ``x_prev = sqrt(a_prev) * x0_pred + sqrt(1 - a_prev - sigma ** 2) * eps + sigma * noise``.
+
+    ``eta`` in ``[0, 1]``; ``noise`` (like ``x_t``) is required when ``eta > 0``
+    (``ValueError`` otherwise) and ignored when ``eta == 0``. ``eps``, ``x_t``:
+    ``(B, C, H, W)``; ``t``, ``t_prev``: LongTensors ``(B,)``, per sample;
+    ``alpha_bar``: ``(T,)``. Returns ``x_prev`` like ``x_t``.
+    """
+    raise NotImplementedError("complete ddim_step in p3_sampling/ddim.py")
+
+
+@torch.no_grad()
+def ddim_sample(model, shape: tuple[int, ...], alpha_bar: torch.Tensor, num_steps: int, eta: float = 0.0,
+                generator: torch.Generator | None = None, spacing: str = "leading", *,
+                x_T: torch.Tensor | None = None) -> torch.Tensor:
+    """Draw ``shape[0]`` samples with ``num_steps`` DDIM steps.
+
+    ``tau = ddim_timesteps(len(alpha_bar), num_steps, spacing)``. The order of
+    random draws is part of the contract (tests replay it):
+
+    1. ``x = torch.randn(shape, generator=generator)``, unless ``x_T`` is given
+       (then ``x = x_T`` and nothing is drawn; e.g. the output of ``ddim_invert``);
+    2. for each consecutive pair ``(t, t_prev)`` of ``tau`` followed by ``-1``
+       (``(tau[0], tau[1]), ..., (tau[-1], -1)``): ``eps = model(x, t_batch)``; then,
+       only when ``eta > 0``, ``noise = torch.randn(shape, generator=generator)``
+       (also at the last pair); then ``x = ddim_step(eps, x, t_batch, t_prev_batch,
+       alpha_bar, eta, noise)``, with ``t_batch``, ``t_prev_batch`` LongTensors ``(B,)``.
+
+    Draws are made on the CPU with ``generator`` (or the global RNG when None) and
+    moved to the model's device (that of its parameters; the CPU for a model
+    without any). Runs without gradients. Returns ``x_0`` on the model's device.
+    """
+    raise NotImplementedError("complete ddim_sample in p3_sampling/ddim.py")
+
+
+@torch.no_grad()
+def ddim_invert(model, x0: torch.Tensor, alpha_bar: torch.Tensor, num_steps: int,
+                spacing: str = "leading") -> torch.Tensor:
+    """DDIM inversion: run the deterministic (``eta = 0``) DDIM update forwards,
+    from the clean ``x0`` up to the noisiest timestep ``tau[0]``.
+
+    The timesteps are those of ``ddim_sample``, ascending: ``tau[-1], ..., tau[0]``,
+    starting from ``t_cur = -1`` (``alpha_bar = 1``, ``x = x0``). Each step
+    ``t_cur -> t_next`` undoes the sampler's step ``t_next -> t_cur``, whose
+    ``eps`` would be ``model(x_{t_next}, t_next)``; ``x_{t_next}`` is not known
+    yet, so it uses the current point instead (the usual approximation, as in
+    diffusers' ``DDIMInverseScheduler``):
+
+    ``eps = model(x, t_next)``,
+    ``x0_pred = (x - sqrt(1 - a_cur) * eps) / sqrt(a_cur)``,
+    ``x = sqrt(a_next) * x0_pred + sqrt(1 - a_next) * eps``,
+
+    with ``a_cur = alpha_bar[t_cur]`` (``1`` for ``t_cur = -1``) and ``a_next = alpha_bar[t_next]``.
+    ``x0``: ``(B, C, H, W)``; the model is called on ``x0``'s device with LongTensors
+    ``(B,)``. Returns the latent ``x_T`` like ``x0``; ``ddim_sample(..., eta=0,
+    x_T=x_T)`` with the same ``num_steps`` and ``spacing`` maps it back to about ``x0``.
+    """
+    raise NotImplementedError("complete ddim_invert in p3_sampling/ddim.py")
