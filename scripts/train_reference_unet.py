@@ -64,8 +64,8 @@ def evaluate(model: torch.nn.Module, alpha_bar: torch.Tensor, *, samples: int, s
     return fid(x.clamp(-1, 1), load_digits("train")[0])
 
 
-def main(*, out: Path = OUT, steps: int = TRAIN.steps, seed: int = TRAIN.seed, base_channels: int = CONFIG.base_channels,
-         fid_samples: int = 1000, threads: int = 1) -> None:
+def main(*, out: Path = OUT, steps: int = TRAIN.steps, seed: int = TRAIN.seed,
+         base_channels: int = CONFIG.base_channels, fid_samples: int = 1000, threads: int = 1) -> None:
     torch.set_num_threads(threads)
     config = UNetConfig(**{**asdict(CONFIG), "base_channels": base_channels})
     train_config = TrainConfig(**{**asdict(TRAIN), "steps": steps, "seed": seed})

@@ -31,7 +31,7 @@ def test_notebook_is_released_clean():
 
 
 def test_notebook_imports_the_bundle_packages():
-    """Does the notebook import p3_sampling (and the P1, P2 references) from the bundle root, with no other path hacks?"""
+    """Does the notebook import p3_sampling and the P1, P2 references from the bundle root, with no other path hacks?"""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cells = code_cells(nb)
     assert "sys.path.insert(0, str(pathlib.Path.cwd()))" in cells[0].source

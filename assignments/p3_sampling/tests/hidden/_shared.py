@@ -88,14 +88,17 @@ def local_unet(device):
     return load_reference_unet()[0].to(device)
 
 
-def tiny_model(provided, device, T: int = T, seed: int = 0):
-    """``(remote, local)``: the same ``TinyEpsModel`` (same seed, same weights) in the sandbox and here."""
+def tiny_model(provided, device, T: int = T, seed: int = 0, channels: int = 1):
+    """``(remote, local)``: the same ``TinyEpsModel`` (same seed, same weights) in the sandbox and here.
+
+    With ``channels`` different from the batch size, a sampler that builds its ``t`` of the
+    wrong length fails loudly: the model's per-sample factor no longer broadcasts."""
     from autograder.sandbox.runtime.testmodels import TinyEpsModel
 
-    remote = provided("_diffgrade_testmodels", "TinyEpsModel", 1, T, seed)
+    remote = provided("_diffgrade_testmodels", "TinyEpsModel", channels, T, seed)
     remote.requires_grad_(False)
     remote.to(device)
-    return remote, TinyEpsModel(1, T, seed).requires_grad_(False).to(device)
+    return remote, TinyEpsModel(channels, T, seed).requires_grad_(False).to(device)
 
 
 def gaussian_model(provided, device, alpha_bar: torch.Tensor, mu: float = 0.3, s: float = 0.5):

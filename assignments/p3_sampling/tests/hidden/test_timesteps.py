@@ -39,12 +39,14 @@ EXPECTED = {
         (20, 20): list(range(19, -1, -1)),
     },
 }
-# More (T, num_steps) pairs, checked against a derivation and the reference.
+# More (T, num_steps) pairs, checked against a derivation and the reference. A huge T tells
+# float64 from float32, which is not exact above 2**24.
 GRID = [(1000, n) for n in (2, 3, 4, 5, 6, 8, 13, 20, 25, 33, 50, 64, 100, 250, 999, 1000)] + \
-       [(T, n) for T in (10, 37, 100) for n in (1, 2, 3, 7, 9, 10)]
+       [(T, n) for T in (10, 37, 100) for n in (1, 2, 3, 7, 9, 10)] + [(10**8 + 7, n) for n in (3, 7, 1000)]
 
 HINTS = {
-    "leading": "leading: k * (T // num_steps) for k = num_steps-1 down to 0 (integer division, so the last is 0)",
+    "leading": "leading: k * (T // num_steps) for k = num_steps-1 down to 0 (integer division, so the last is 0), "
+               "exact integers (float64 or int64, not float32)",
     "trailing": "trailing: round(T - k * T / num_steps) - 1 for k = 0 .. num_steps-1 (the first is T - 1), "
                 "computed in float64 and rounded half to even (torch.round)",
     "linspace": "linspace: round(linspace(0, T - 1, num_steps)) in float64, rounded half to even (torch.round), "

@@ -58,7 +58,7 @@ def test_ddpm_step_adds_no_noise_at_t0(data):
 
 
 def test_ddim_step_with_true_noise_follows_forward_process(data):
-    """With the true noise as eps and eta = 0, does a DDIM step land on q_sample(x0, t_prev), and on x0 at t_prev = -1?"""
+    """With the true noise as eps and eta = 0, does a DDIM step land on q_sample(x0, t_prev), and on x0 at -1?"""
     a = alpha_bar(get_schedule("linear", T))
     x0, noise, _, t = data
     x_t = q_sample(x0, t, a, noise)
