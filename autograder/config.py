@@ -27,6 +27,7 @@ class Limits:
     startup_timeout_s: float = 120.0
     total_timeout_s: float = 900.0
     memory_mb: int = 6144
+    gpu_memory_mb: int = 16384
 
 
 @dataclass(frozen=True)

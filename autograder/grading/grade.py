@@ -121,7 +121,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
             notes += [f"Required file missing: {m}" for m in staged.missing]
             notes += [f"Ignored: {s}" for s in staged.skipped]
             worker = Worker(package=cfg.package, submission_dir=staged.root, isolation=chosen,
-                            limits=iso.Limits(memory_mb=cfg.limits.memory_mb),
+                            limits=iso.Limits(memory_mb=cfg.limits.memory_mb, gpu_memory_mb=cfg.limits.gpu_memory_mb),
                             call_timeout=cfg.limits.call_timeout_s,
                             startup_timeout=cfg.limits.startup_timeout_s,
                             threads=threads or os.cpu_count() or 1, device=device,

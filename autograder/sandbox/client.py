@@ -19,6 +19,7 @@ from pathlib import Path
 
 from autograder.sandbox import isolation as iso
 from autograder.sandbox.errors import (
+    GpuMemoryExceeded,
     ProtocolError,
     StudentCodeError,
     StudentException,
@@ -26,6 +27,7 @@ from autograder.sandbox.errors import (
     StudentTimeout,
     WorkerDied,
 )
+from autograder.sandbox.gpu_memory import GpuMemoryGuard, default_guard
 from autograder.sandbox.runtime import codec
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
@@ -38,7 +40,7 @@ class Worker:
     def __init__(self, *, package: str, submission_dir: Path, isolation: iso.Isolation,
                  limits: iso.Limits = iso.Limits(), call_timeout: float = 30.0,
                  startup_timeout: float = 120.0, threads: int = 1, device: str = "cpu",
-                 provided: tuple[Path, ...] = ()):
+                 provided: tuple[Path, ...] = (), gpu_guard: GpuMemoryGuard | None = None):
         self.package = package
         self.submission_dir = Path(submission_dir).resolve()
         self.isolation = isolation
@@ -47,6 +49,8 @@ class Worker:
         self.startup_timeout = startup_timeout
         self.threads = threads
         self.gpu = device.startswith("cuda")
+        # Device memory escapes rlimits and cgroups: on a GPU the driver is asked while we wait.
+        self.gpu_guard = gpu_guard or (default_guard(limits.gpu_memory_mb) if self.gpu else None)
         self.provided = tuple(Path(p).resolve() for p in provided)
         self._scratch = Path(tempfile.mkdtemp(prefix="diffgrade-worker-"))
         self._runtime = self._scratch / "runtime"
@@ -123,6 +127,21 @@ class Worker:
         self._proc.stdin.write(codec.encode(request))  # a stale RemoteObject was refused in _request
         self._proc.stdin.flush()
 
+    def _wait_readable(self, sel: selectors.BaseSelector, deadline: float) -> None:
+        """Block until the reply pipe has bytes; ``TimeoutError`` at the deadline, ``_OverGpuMemory``
+        as soon as the guard sees the sandbox past its GPU memory limit."""
+        guard = self.gpu_guard
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if sel.select(timeout=min(left, guard.interval_s) if guard else left):
+                return
+            if guard is not None:
+                used = guard.over_limit(self._proc.pid)
+                if used is not None:
+                    raise _OverGpuMemory(used)
+
     def _receive(self, deadline: float, fn: str) -> dict:
         fd = self._proc.stdout.fileno()
         sel = selectors.DefaultSelector()
@@ -131,9 +150,7 @@ class Worker:
             def read_exact(n: int) -> bytes:
                 out = bytearray()
                 while len(out) < n:
-                    left = deadline - time.monotonic()
-                    if left <= 0 or not sel.select(timeout=left):
-                        raise TimeoutError
+                    self._wait_readable(sel, deadline)
                     chunk = os.read(fd, min(n - len(out), 1 << 20))
                     if not chunk:
                         raise EOFError
@@ -160,6 +177,9 @@ class Worker:
         except TimeoutError:
             self._kill()
             raise StudentTimeout(fn, timeout) from None
+        except _OverGpuMemory as over:
+            self._kill()
+            raise GpuMemoryExceeded(fn, over.used_mb, self.gpu_guard.limit_mb) from None
         except (EOFError, BrokenPipeError, ConnectionResetError):
             proc = self._proc
             code = proc.wait() if proc is not None else None
@@ -238,6 +258,11 @@ class Worker:
             return reply.get("value")
         raise StudentException(str(reply.get("exc_type")), str(reply.get("message")),
                                str(reply.get("traceback", "")))
+
+
+class _OverGpuMemory(Exception):
+    def __init__(self, used_mb: int):
+        self.used_mb = used_mb
 
 
 class RemoteObject(codec.Handle):

@@ -49,5 +49,16 @@ class WorkerDied(StudentCodeError):
         self.returncode = returncode
 
 
+class GpuMemoryExceeded(StudentCodeError):
+    """The worker's processes held more GPU memory than the limit; the worker was killed."""
+
+    def __init__(self, fn: str, used_mb: int, limit_mb: int):
+        super().__init__(f"{fn}() held {used_mb} MiB of GPU memory, over the limit of {limit_mb} MiB; "
+                         f"the process running your code was stopped")
+        self.fn = fn
+        self.used_mb = used_mb
+        self.limit_mb = limit_mb
+
+
 class ProtocolError(StudentCodeError):
     """The worker sent bytes that are not a valid reply (too large, malformed, ...)."""

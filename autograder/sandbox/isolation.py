@@ -47,6 +47,7 @@ class Limits:
     file_size_mb: int = 64
     nproc: int = 512   # processes and threads of the sandbox, on top of those the user already has
     tmp_mb: int = 512  # each writable tmpfs of the bwrap sandbox (/tmp, /dev/shm): they live in RAM
+    gpu_memory_mb: int = 16384  # on a GPU: the worker's allocator cap, and the guard's (gpu_memory.py)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,8 @@ def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, pa
                   "--uid", str(_NOBODY), "--gid", str(_NOBODY), "--chdir", "/tmp"]
     argv = [*prefix, os.path.realpath(sys.executable), "-I", "-B", worker,
             "--package", package, "--submission", sub, "--threads", str(threads), *provided_args]
+    if gpu and limits.gpu_memory_mb:
+        argv += ["--gpu-memory-mb", str(limits.gpu_memory_mb)]
     return argv, sub
 
 

@@ -67,7 +67,19 @@ class Handles:
             raise LookupError(f"no object #{handle.handle_id} in the worker") from None
 
 
-def serve(package: str, submission: str, threads: int, provided: list[str]) -> None:
+def _cap_gpu_memory(torch, limit_mb: int) -> None:
+    """Make the CUDA allocator refuse more than ``limit_mb`` (a clean OutOfMemoryError).
+
+    Student code could lift this cap again; the grader's guard outside the sandbox
+    (autograder/sandbox/gpu_memory.py) is what enforces the limit.
+    """
+    if not limit_mb or not torch.cuda.is_available():
+        return
+    total = torch.cuda.get_device_properties(0).total_memory
+    torch.cuda.set_per_process_memory_fraction(min(1.0, limit_mb * 2**20 / total), 0)
+
+
+def serve(package: str, submission: str, threads: int, provided: list[str], gpu_memory_mb: int = 0) -> None:
     # The protocol streams are private copies; fd 0 and 1 become /dev/null and stderr
     # so that print() in student code cannot break a frame.
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -81,6 +93,7 @@ def serve(package: str, submission: str, threads: int, provided: list[str]) -> N
     import torch
 
     torch.set_num_threads(max(1, threads))
+    _cap_gpu_memory(torch, gpu_memory_mb)
     _scrub_sys_path(submission, provided)
     _load_private("testmodels")
     handles = Handles()
@@ -166,8 +179,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--provided", action="append", default=[],
                         help="a folder of provided packages (reference code of earlier projects)")
+    parser.add_argument("--gpu-memory-mb", type=int, default=0, help="cap of the CUDA allocator (0: none)")
     args = parser.parse_args()
-    serve(args.package, os.path.realpath(args.submission), args.threads, args.provided)
+    serve(args.package, os.path.realpath(args.submission), args.threads, args.provided, args.gpu_memory_mb)
 
 
 if __name__ == "__main__":
