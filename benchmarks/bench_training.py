@@ -4,9 +4,11 @@ Trains the reference ``UNet`` with the reference ``train`` on the digits train s
 for a fixed wall-clock budget (default 4 minutes on 2 threads), in chunks of
 ``--chunk`` steps that resume from safetensors checkpoints (a resumed run equals an
 uninterrupted one, so the chunks change nothing but where the clock is read). Then
-it draws samples from the EMA model with the reference DDIM sampler of P3 and prints
-their FID against the training digits, next to real-vs-real and noise-vs-real FIDs at
-the same set sizes (target: below 3; two halves of the train split score about 2.3).
+it draws samples from the EMA model with the reference DDIM sampler of P3, stochastic
+(eta = 1, which forgives the errors of a briefly trained model) and deterministic
+(eta = 0), and prints their FID against the training digits, next to real-vs-real and
+noise-vs-real FIDs at the same set sizes (target: below 3; two halves of the train
+split score about 2.3).
 
 Last, it times one training step of the reference U-Net against a diffusers
 ``UNet2DModel`` of about the same size and layout, if diffusers is installed.
@@ -81,10 +83,12 @@ def compare_with_diffusers(config: UNetConfig, data: torch.Tensor, batch_size: i
     rows = [("reference UNet", ours, lambda m, x, t: m(x, t)),
             ("diffusers UNet2DModel", theirs, lambda m, x, t: m(x, t).sample)]
     print(f"one training step, batch {batch_size}, median of {steps}:")
+    times = []
     for name, model, call in rows:
         params = sum(p.numel() for p in model.parameters())
-        seconds = step_time(model, call, data, batch_size, steps)
-        print(f"  {name:<22} {params:>9,d} parameters  {seconds * 1000:7.1f} ms")
+        times.append(step_time(model, call, data, batch_size, steps))
+        print(f"  {name:<22} {params:>9,d} parameters  {times[-1] * 1000:7.1f} ms")
+    print(f"  diffusers / reference step time: {times[1] / times[0]:.2f}x")
 
 
 def main() -> None:
@@ -97,7 +101,7 @@ def main() -> None:
     parser.add_argument("--ema-decay", type=float, default=0.998)
     parser.add_argument("--chunk", type=int, default=250, help="steps between looks at the clock")
     parser.add_argument("--samples", type=int, default=1500)
-    parser.add_argument("--sampler-steps", type=int, default=100, help="DDIM steps (eta = 0)")
+    parser.add_argument("--sampler-steps", type=int, default=100, help="DDIM steps")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -117,20 +121,21 @@ def main() -> None:
           f"checkpoints included)")
 
     alpha_bar = alpha_bar_of(get_schedule("linear", config.T))
-    start = time.perf_counter()
-    samples = ddim_sample(result.ema_model.eval(), (args.samples, 1, 8, 8), alpha_bar, args.sampler_steps, 0.0,
-                          torch.Generator().manual_seed(args.seed + 1)).clamp(-1, 1)
-    print(f"drew {args.samples} samples with {args.sampler_steps} DDIM steps in {time.perf_counter() - start:.0f} s")
-
     classifier = load_classifier()
     perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed))
     half_a, half_b = data[perm[:len(data) // 2]], data[perm[len(data) // 2:]]
-    noise = torch.randn(samples.shape, generator=torch.Generator().manual_seed(args.seed + 2)).clamp(-1, 1)
-    n = min(len(half_a), len(samples))
-    print(f"FID ({n} vs {n}):   samples {fid(samples[:n], half_a, classifier=classifier):7.2f}   "
-          f"real (other half) {fid(half_b, half_a, classifier=classifier):7.2f}   "
-          f"noise {fid(noise[:n], half_a, classifier=classifier):7.2f}")
-    print(f"FID ({len(samples)} vs {len(data)} train): samples {fid(samples, data, classifier=classifier):.2f}")
+    noise = torch.randn((args.samples, 1, 8, 8), generator=torch.Generator().manual_seed(args.seed + 2)).clamp(-1, 1)
+    n = min(len(half_a), args.samples)
+    print(f"FID for scale ({n} vs {n}): real (other half) {fid(half_b, half_a, classifier=classifier):.2f}   "
+          f"noise {fid(noise[:n], half_a, classifier=classifier):.2f}")
+    for eta in (1.0, 0.0):
+        start = time.perf_counter()
+        with torch.no_grad():
+            samples = ddim_sample(result.ema_model.eval(), (args.samples, 1, 8, 8), alpha_bar, args.sampler_steps,
+                                  eta, torch.Generator().manual_seed(args.seed + 1)).clamp(-1, 1)
+        print(f"DDIM {args.sampler_steps} steps, eta {eta:g}: {args.samples} samples in "
+              f"{time.perf_counter() - start:.0f} s;  FID vs {len(data)} train {fid(samples, data, classifier=classifier):.2f}"
+              f"   ({n} vs {n} half: {fid(samples[:n], half_a, classifier=classifier):.2f})")
 
     compare_with_diffusers(unet, data, args.batch_size, steps=20)
 
