@@ -35,8 +35,9 @@ def _randn(shape, seed: int) -> torch.Tensor:
 
 def test_draw_batch(student, ref, check):
     """Does draw_batch draw the image indices, then t in [0, T), then the noise, all from the generator?"""
-    data = _randn((40, 2, 4, 4), 0).clamp(-1, 1)
-    for batch_size, steps, seed in ((12, 1000, 7), (5, 50, 8)):
+    data32 = _randn((40, 2, 4, 4), 0).clamp(-1, 1)
+    # float64 data: the noise must follow the data's dtype (the loss is computed in it).
+    for data, batch_size, steps, seed in ((data32, 12, 1000, 7), (data32, 5, 50, 8), (data32.double(), 6, 1000, 9)):
         what = f"draw_batch(data of shape {tuple(data.shape)}, batch_size={batch_size}, T={steps}, generator seeded {seed})"
         got = student.draw_batch(data, batch_size, steps, torch.Generator().manual_seed(seed))
         check.true(isinstance(got, (tuple, list)) and len(got) == 3, what,
