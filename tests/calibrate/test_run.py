@@ -43,3 +43,18 @@ def test_one_seed_is_not_enough(quality_course):
     """Are fewer than 2 seeds refused?"""
     with pytest.raises(CalibrationError, match="at least 2 seeds"):
         calibrate(project="p1", root=quality_course, seeds=1)
+
+
+@pytest.mark.parametrize("project", ["p1_forward", "p2_training", "p3_sampling"])
+def test_every_quality_test_of_the_course_can_be_calibrated(project):
+    """The convention calibrate relies on: a quality test takes ``metrics`` (to record what it
+    measures under its threshold's name) and ``seed`` (so runs over seeds differ)."""
+    import inspect
+
+    from autograder import course
+    from autograder.grading import runner
+
+    tests = runner.collect(course.assignment_dir(project, course.course_root()) / "tests" / "hidden")
+    for test in (t for t in tests if "quality" in t.tags):
+        wanted = inspect.signature(test.fn).parameters
+        assert {"metrics", "seed"} <= set(wanted), f"{test.name} must take the metrics and seed fixtures"
