@@ -13,6 +13,19 @@ import torch
 from torch import nn
 
 
+def check_timesteps(x_t: torch.Tensor, t: torch.Tensor) -> None:
+    """Refuse timesteps that break the eps-model contract: ``t`` is a LongTensor ``(B,)`` on
+    ``x_t``'s device. A real U-Net may accept other dtypes silently; this one says so."""
+    if not isinstance(t, torch.Tensor) or t.dtype != torch.int64:
+        got = f"a {t.dtype} tensor" if isinstance(t, torch.Tensor) else type(t).__name__
+        raise TypeError(f"model(x_t, t) was called with t as {got}; timesteps are a LongTensor (torch.int64)")
+    if t.shape != (x_t.shape[0],):
+        raise ValueError(f"model(x_t, t) was called with t of shape {tuple(t.shape)} for x_t of shape "
+                         f"{tuple(x_t.shape)}; t must have shape (B,) = ({x_t.shape[0]},)")
+    if t.device != x_t.device:
+        raise ValueError(f"model(x_t, t) was called with t on {t.device} and x_t on {x_t.device}")
+
+
 class TinyEpsModel(nn.Module):
     """``eps = conv(x_t) * (1 + a * sin(t / T * pi)) + b(t)``: depends on both x_t and t.
 
@@ -31,6 +44,7 @@ class TinyEpsModel(nn.Module):
                 p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.2)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        check_timesteps(x_t, t)
         phase = torch.sin(t.to(x_t.dtype) / self.T * math.pi).reshape(-1, 1, 1, 1)  # (B, 1, 1, 1)
         return self.conv(x_t) * (1 + self.a * phase) + self.b.reshape(1, -1, 1, 1) * phase
 
@@ -49,6 +63,7 @@ class GaussianEpsModel(nn.Module):
         self.mu, self.s = mu, s
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        check_timesteps(x_t, t)
         ab = self.alpha_bar.to(x_t.device)[t].to(x_t.dtype).reshape(-1, 1, 1, 1)  # (B, 1, 1, 1)
         return (1 - ab).sqrt() * (x_t - ab.sqrt() * self.mu) / (ab * self.s**2 + 1 - ab)
 
