@@ -95,7 +95,8 @@ class GpuMemoryGuard:
         used = self.query()
         if not used:
             return None
-        held = sum(mib for pid, mib in used.items() if pid in descendants(root_pid))
+        tree = descendants(root_pid)  # one scan of /proc, not one per process the driver lists
+        held = sum(mib for pid, mib in used.items() if pid in tree)
         return held if held > self.limit_mb + self.allowance_mb else None
 
 
@@ -104,4 +105,3 @@ def default_guard(limit_mb: int | None) -> GpuMemoryGuard | None:
     if not limit_mb:
         return None
     return GpuMemoryGuard(limit_mb)
-
