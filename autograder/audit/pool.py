@@ -21,7 +21,9 @@ import resource
 import selectors
 import signal
 import subprocess
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -147,8 +149,9 @@ class _Worker:
                 pass
 
 
-def _environment(threads: int) -> dict[str, str]:
+def _environment(threads: int, tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
+    env["TMPDIR"] = str(tmp)  # what the hidden tests write there goes with the pool
     repo = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([repo, *filter(None, [env.get("PYTHONPATH")])])
     env.update({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
@@ -177,7 +180,9 @@ class WorkerPool:
         self._argv = [sys.executable, "-m", "autograder.audit.worker", "--project", project,
                       "--root", str(Path(root).resolve()), "--device", device, "--threads", str(threads),
                       "--select", select]
-        self._env = _environment(threads)
+        # The workers' TMPDIR: hidden tests write checkpoints there for every mutant.
+        self.tmp = Path(tempfile.mkdtemp(prefix="diffgrade-audit-"))
+        self._env = _environment(threads, self.tmp)
         self._cwd = Path(__file__).resolve().parents[2]
         self._workers: list[_Worker] = []
         self.tests: list[tuple[str, str]] = []
@@ -193,6 +198,7 @@ class WorkerPool:
         for worker in self._workers:
             worker.kill() if worker.request is not None else worker.close()
         self._workers = []
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._argv, self._env, self._cwd, self.memory_mb, self.gpu)

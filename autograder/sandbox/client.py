@@ -56,6 +56,12 @@ class Worker:
         self._runtime = self._scratch / "runtime"
         shutil.copytree(RUNTIME_DIR, self._runtime, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
         os.chmod(self._scratch, 0o755)
+        # The worker's HOME and TMPDIR. Under bubblewrap its /tmp is a private tmpfs;
+        # at the process level it is this folder, removed with the scratch folder.
+        self._tmp = "/tmp"
+        if isolation.level == "process":
+            self._tmp = str(self._scratch / "tmp")
+            os.mkdir(self._tmp, 0o700)
         self._proc: subprocess.Popen | None = None
         self._log = None
         self.starts = 0
@@ -75,7 +81,7 @@ class Worker:
         self._log = open(self._scratch / f"stderr-{self.starts}.log", "wb")
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-            env=iso.environment(self.threads), cwd=self._scratch,
+            env=iso.environment(self.threads, self._tmp), cwd=self._scratch,
             preexec_fn=iso.preexec(self.limits, self.gpu), close_fds=True)
         self.starts += 1
         self.hello = None

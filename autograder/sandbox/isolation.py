@@ -190,9 +190,14 @@ def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, pa
     return argv, sub
 
 
-def environment(threads: int) -> dict[str, str]:
-    """A small, fixed environment: nothing of the grader's leaks in."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+def environment(threads: int, tmp: str = "/tmp") -> dict[str, str]:
+    """A small, fixed environment: nothing of the grader's leaks in.
+
+    ``tmp`` becomes HOME and TMPDIR: the sandbox's own /tmp under bubblewrap, a
+    folder the grader removes with the worker at the process level (else files the
+    student's code or the hidden tests write there would pile up in the machine's /tmp).
+    """
+    env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp, "LANG": "C.UTF-8",
            "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
            "MPLBACKEND": "Agg"}

@@ -84,6 +84,14 @@ def sneaky():
 
 def unsendable():
     return object()
+
+
+def make_temp():
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="left-behind-")
+    with open(os.path.join(folder, "weights.bin"), "wb") as f:
+        f.write(b"x" * 1000)
+    return folder, os.environ["HOME"]
 '''
 
 LEVELS = [pytest.param("process", id="process"),
@@ -264,3 +272,17 @@ def test_attributes_of_remote_objects(worker):
     conv = model.attr("conv")
     assert isinstance(conv, RemoteObject) and conv.type_name == "Conv2d"
     assert conv.attr("weight").shape == (1, 1, 3, 3)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_temporary_files_go_with_the_worker(tmp_path, level):
+    """Do files the worker writes to its temp folder (tempfile, HOME) vanish when it closes?"""
+    from pathlib import Path
+    sub = write_package(tmp_path / "sub", HOSTILE)
+    with Worker(package="p1_forward", submission_dir=sub, isolation=iso.choose(level), call_timeout=5) as w:
+        folder, home = StudentProxy(w).make_temp()
+        assert folder.startswith(home)
+        if level == "process":  # the folder is the grader's to see; under bwrap only the sandbox's
+            assert (Path(folder) / "weights.bin").stat().st_size == 1000
+            assert not folder.startswith("/tmp/left-behind-")
+    assert not Path(folder).exists()
