@@ -1,9 +1,17 @@
 """Shared fixtures: a tiny course in tmp_path, so engine tests do not depend on real projects."""
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+import torch
+
+# Under pytest-xdist each test process gets its share of the cores: torch's default of
+# one thread per core in every process would make them all wait on each other.
+_PROCESSES = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _PROCESSES > 1:
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // _PROCESSES))
 
 REPO = Path(__file__).resolve().parent.parent
 
