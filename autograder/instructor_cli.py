@@ -52,8 +52,8 @@ def _calibrate(args) -> int:
         print(f"seed {seed}: {values}", flush=True)
 
     report = calibrate(project=args.project, seeds=args.seeds, false_fail=args.false_fail, write=args.write,
-                       margin=args.margin, jobs=args.jobs, device=args.device,
-                       on_seed=None if args.quiet else progress)
+                       margin=args.margin, jobs=args.jobs, device=args.device, budget=args.budget,
+                       timeout=args.timeout, on_seed=None if args.quiet else progress)
     for m in report.metrics:
         current = "none" if m.current is None else f"{m.current:g}"
         new = "none" if m.threshold is None else f"{m.threshold:g}"
@@ -112,6 +112,11 @@ def register(subparsers) -> None:
                    help="no threshold below the largest value seen times 1 + margin (default 0.02)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="seeds run at once (default 1)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    p.add_argument("--budget", choices=("cpu", "cuda"), default=None,
+                   help="the quality tests' budget (default: the device's kind); --budget cuda on a CPU "
+                        "measures the GPU threshold without a GPU, slowly (raise --timeout)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="time per seed (default: the project's total_timeout_s)")
     p.add_argument("--write", action="store_true", help="update [thresholds] in assignment.toml")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="REPORT.md", help="write a Markdown report")
     p.add_argument("-q", "--quiet", action="store_true", help="no line per seed")

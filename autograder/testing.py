@@ -18,7 +18,11 @@ It names the fixtures it needs as parameters and the grader passes them in:
 * ``metrics``: a ``Metrics`` recorder; quality tests record what they measure
   (``metrics.record("fid_ddim50", value)``) so reports and calibration can use it;
 * ``seed``: an int (0 when grading) that quality tests add to their seeds, so
-  ``diffgrade calibrate`` can rerun them over several seeds.
+  ``diffgrade calibrate`` can rerun them over several seeds;
+* ``budget``: which of its budgets (model size, training steps, samples) a
+  quality test runs: the device's kind, ``"cpu"`` or ``"cuda"``, when grading.
+  ``diffgrade calibrate --budget cuda`` runs the GPU budget on a CPU, so its
+  threshold can be measured (slowly) without a GPU.
 
 ``@cases(name=[...])`` runs the test once per value, each case worth an equal
 share of the test's points. A failed check raises ``CheckFailure``, whose

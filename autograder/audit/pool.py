@@ -44,6 +44,7 @@ class Request:
     file: str | None = None
     source: str | None = None
     seed: int = 0
+    budget: str | None = None  # the quality tests' budget; None: the device's kind
     messages: bool = False  # send back the failure message of each failed test
 
 
@@ -113,7 +114,7 @@ class _Worker:
     def send(self, request: Request, deadline: float) -> bool:
         self.request, self.deadline = request, deadline
         message = {"id": request.id, "file": request.file, "source": request.source, "seed": request.seed,
-                   "messages": request.messages}
+                   "budget": request.budget, "messages": request.messages}
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
             self.proc.stdin.flush()

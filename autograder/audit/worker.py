@@ -6,9 +6,10 @@ answers on its original stdout, one JSON object per line:
 
 * first it sends ``{"ready": true, "tests": [[name, function], ...]}``;
 * a request ``{"id": ..., "file": "forward.py", "source": "...", "seed": 0,
-  "messages": false}`` (``file`` null: the unmodified reference; ``seed``: the
-  value of the ``seed`` fixture) is answered by ``{"id": ..., "failed": [test
-  names], "metrics": {name: value}, "messages": {test name: failure message},
+  "budget": null, "messages": false}`` (``file`` null: the unmodified
+  reference; ``seed``, ``budget``: the values of those fixtures, ``budget``
+  null: the device's kind) is answered by ``{"id": ..., "failed": [test names],
+  "metrics": {name: value}, "messages": {test name: failure message},
   "seconds": ...}`` (messages only when asked for), or ``{"id": ...,
   "import_error": "..."}`` when the mutated package does not import.
 
@@ -73,7 +74,8 @@ def serve(*, project: str, root: Path, select: str, device: str, requests, repli
             else:
                 metrics = Metrics()
                 outcomes = run_in_process(project=project, module=module, root=root, device=device, tests=tests,
-                                          seed=request.get("seed", 0), metrics=metrics)
+                                          seed=request.get("seed", 0), metrics=metrics,
+                                          budget=request.get("budget"))
                 failed = [o for o in outcomes if not o.passed]
                 reply["failed"] = [o.name for o in failed]
                 reply["metrics"] = metrics.values

@@ -53,19 +53,24 @@ def _metric(name: str, per_seed: dict[int, dict[str, float]], seeds: int, curren
 
 def calibrate(*, project: str, root: Path | None = None, seeds: int = 10, false_fail: float = 0.01,
               write: bool = False, margin: float = 0.02, jobs: int = 1, device: str = "cpu",
+              budget: str | None = None, timeout: float | None = None,
               on_seed: Callable[[int, Reply], None] | None = None) -> CalibrationReport:
     """Run the quality tests of ``project``'s reference over ``seeds`` seeds and set a threshold per metric.
 
     ``false_fail``: the largest acceptable chance that a correct submission fails a
     quality test; ``margin``: no threshold is below the largest value seen times
-    ``1 + margin``; ``write``: update ``assignment.toml``; ``on_seed(seed, reply)``
-    sees each seed's run as it ends.
+    ``1 + margin``; ``write``: update ``assignment.toml``; ``budget``: the quality
+    tests' budget (``"cuda"`` on a CPU measures the GPU budget's metrics; by default
+    the device's kind); ``timeout``: seconds per seed (by default the project's
+    ``total_timeout_s``); ``on_seed(seed, reply)`` sees each seed's run as it ends.
     """
     start = time.perf_counter()
     if seeds < 2:
         raise CalibrationError(f"calibration needs at least 2 seeds, got {seeds}")
     if not 0 < false_fail < 0.5:
         raise CalibrationError(f"the false-fail rate must be in (0, 0.5), got {false_fail}")
+    if timeout is not None and timeout <= 0:
+        raise CalibrationError(f"the timeout per seed must be positive, got {timeout}")
     root = Path(root) if root else course.course_root()
     name = course.project_name(project)
     adir = course.assignment_dir(name, root)
@@ -81,8 +86,8 @@ def calibrate(*, project: str, root: Path | None = None, seeds: int = 10, false_
 
     with WorkerPool(project=name, root=root, jobs=jobs, select="quality", device=device,
                     memory_mb=cfg.limits.memory_mb, startup_timeout=cfg.limits.startup_timeout_s) as pool:
-        replies = pool.run([Request(f"seed-{k}", seed=k, messages=True) for k in range(seeds)],
-                           timeout=cfg.limits.total_timeout_s, on_reply=seen)
+        replies = pool.run([Request(f"seed-{k}", seed=k, budget=budget, messages=True) for k in range(seeds)],
+                           timeout=timeout or cfg.limits.total_timeout_s, on_reply=seen)
 
     per_seed: dict[int, dict[str, float]] = {}
     failures: list[SeedFailure] = []

@@ -151,6 +151,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
             "artifacts": artifacts,
             "metrics": Metrics(),
             "seed": 0,
+            "budget": torch.device(device).type,
         }
         if worker is None:
             outcomes = _failed_everywhere(tests, notes[-1])

@@ -19,8 +19,11 @@ from autograder.testing import Checker, Metrics
 
 def run_in_process(*, project: str, module, root: Path | None = None, device: str = "cpu",
                    artifacts: Path | None = None, tests=None, seed: int = 0,
-                   metrics: Metrics | None = None) -> list[runner.TestOutcome]:
-    """Outcomes of every hidden test (or of ``tests``) with ``module`` as the student's package."""
+                   metrics: Metrics | None = None, budget: str | None = None) -> list[runner.TestOutcome]:
+    """Outcomes of every hidden test (or of ``tests``) with ``module`` as the student's package.
+
+    ``budget``: the quality tests' budget (``autograder.testing``); by default the device's kind.
+    """
     root = Path(root) if root else course.course_root()
     adir = course.assignment_dir(project, root)
     cfg = config_mod.load(adir)
@@ -28,5 +31,6 @@ def run_in_process(*, project: str, module, root: Path | None = None, device: st
     fixtures = {"student": student, "provided": student._construct,
                 "ref": load_reference(course.project_name(project), root), "check": Checker(cfg),
                 "device": torch.device(device), "config": cfg, "artifacts": artifacts,
-                "metrics": metrics if metrics is not None else Metrics(), "seed": seed}
+                "metrics": metrics if metrics is not None else Metrics(), "seed": seed,
+                "budget": budget or torch.device(device).type}
     return runner.run_tests(tests if tests is not None else runner.collect(adir / "tests" / "hidden"), fixtures)

@@ -60,3 +60,40 @@ def test_every_quality_test_of_the_course_can_be_calibrated(project):
     for test in quality:
         wanted = inspect.signature(test.fn).parameters
         assert {"metrics", "seed"} <= set(wanted), f"{test.name} must take the metrics and seed fixtures"
+
+
+BUDGET_TEST = '''
+import time
+
+from autograder.testing import tags
+
+
+@tags("quality")
+def test_budgeted_quality(student, check, metrics, seed, budget):
+    """Records one metric per budget, as P2's FID test does (fid_cpu, fid_cuda); seed 1 of cuda is slow."""
+    if (seed, budget) == (1, "cuda"):
+        time.sleep(30)
+    metrics.record(f"fid_{budget}", 3.0 + seed)
+'''
+
+
+def test_budget_and_timeout_reach_every_seed(toy_course):
+    """Does --budget choose the metric the quality tests record, and --timeout bound each seed?"""
+    adir = toy_course / "assignments" / "p1_forward"
+    (adir / "tests" / "hidden" / "test_budget.py").write_text(BUDGET_TEST)
+    (adir / "assignment.toml").write_text((adir / "assignment.toml").read_text()
+                                          .replace("[points]", "[thresholds]\nfid_cuda = 10\n\n[points]")
+                                          + "test_budgeted_quality = 1\n")
+    report = calibrate(project="p1", root=toy_course, seeds=3, jobs=2, budget="cuda", timeout=8)
+    (metric,) = report.metrics
+    assert (metric.name, metric.values, metric.current) == ("fid_cuda", (3.0, 5.0), 10.0)
+    assert "not recorded at seed(s) [1]" in metric.note
+    assert [(f.seed, f.message.split(":")[0]) for f in report.failures] == [(1, "timeout")]
+    default = calibrate(project="p1", root=toy_course, seeds=2, timeout=60)
+    assert [(m.name, m.values) for m in default.metrics] == [("fid_cpu", (3.0, 4.0))], "by default: the device's kind"
+
+
+def test_a_timeout_must_be_positive(quality_course):
+    """Is a timeout of zero refused before any seed runs?"""
+    with pytest.raises(CalibrationError, match="timeout per seed must be positive"):
+        calibrate(project="p1", root=quality_course, timeout=0)

@@ -103,3 +103,15 @@ def test_progress_callback_sees_every_test(toy_course, toy_submission, tmp_path)
     seen = []
     run(toy_course, toy_submission("good"), tmp_path, on_test=lambda o: seen.append(o.name))
     assert seen == ["test_scale", "test_scale_cases[0.5]", "test_scale_cases[2.0]", "test_pair"]
+
+
+def test_grading_fixtures_seed_and_budget(toy_course, toy_submission, tmp_path):
+    """When grading, is ``seed`` 0 and ``budget`` the device's kind (the quality tests' usual run)?"""
+    adir = toy_course / "assignments" / "p1_forward"
+    (adir / "tests" / "hidden" / "test_fixtures.py").write_text(
+        "def test_fixtures(check, seed, budget):\n"
+        "    check.true((seed, budget) == (0, 'cpu'), 'the fixtures', f'got seed={seed}, budget={budget!r}')\n")
+    (adir / "assignment.toml").write_text((adir / "assignment.toml").read_text() + "test_fixtures = 1\n")
+    result, data, _ = run(toy_course, toy_submission("good"), tmp_path)
+    assert {t["name"]: t["status"] for t in data["tests"]}["test_fixtures"] == "passed"
+    assert result.score == result.max_score == 6
