@@ -2,6 +2,8 @@
 
 import datetime
 
+import pytest
+
 from autograder.config import load
 from autograder.instructor_cli import main
 from tests.calibrate.toy import make_quality_course
@@ -32,3 +34,19 @@ def test_write_round_trip_keeps_comments(toy_course, monkeypatch, capsys, tmp_pa
     assert set(cfg.thresholds) == {"fid_toy", "unmeasured", "loss_toy"} and cfg.thresholds["unmeasured"] == 5.0
     assert cfg.thresholds["fid_toy"] > 21.0
     assert f"Wrote the new thresholds into {adir / 'assignment.toml'}" in report.read_text()
+
+
+def test_budget_and_timeout_options(toy_course, monkeypatch, capsys):
+    """Do --budget and --timeout reach the calibration (the metric of that budget; a bad budget refused)?"""
+    from tests.calibrate.test_run import BUDGET_TEST
+
+    adir = toy_course / "assignments" / "p1_forward"
+    (adir / "tests" / "hidden" / "test_budget.py").write_text(BUDGET_TEST)
+    (adir / "assignment.toml").write_text((adir / "assignment.toml").read_text() + "test_budgeted_quality = 1\n")
+    monkeypatch.setenv("DIFFGRADE_COURSE", str(toy_course))
+    assert main(["calibrate", "p1", "--seeds", "2", "--budget", "cuda", "--timeout", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "seed 0: fid_cuda=3" in out and "seed 1: timeout" in out and "fid_cpu" not in out
+    with pytest.raises(SystemExit):
+        main(["calibrate", "p1", "--budget", "tpu"])
+    assert "invalid choice: 'tpu'" in capsys.readouterr().err
