@@ -63,6 +63,11 @@ class CheckFailure(AssertionError):
         return "\n".join(lines)
 
 
+def default_budget(device: str | torch.device) -> str:
+    """The ``budget`` fixture when grading: ``"cuda"`` on a GPU, else ``"cpu"``."""
+    return "cuda" if torch.device(device).type == "cuda" else "cpu"
+
+
 def tags(*names: str):
     """Label a test, e.g. ``@tags("quality")`` for slow sample-quality tests that a quick
     grading (``diffgrade grade --quick``) leaves out, and says so in the report."""

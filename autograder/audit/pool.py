@@ -20,8 +20,8 @@ import os
 import resource
 import selectors
 import signal
-import subprocess
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading

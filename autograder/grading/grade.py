@@ -130,7 +130,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
         import torch  # while the worker starts
 
         from autograder.grading import runner, scoring
-        from autograder.testing import Checker, Metrics
+        from autograder.testing import Checker, Metrics, default_budget
 
         tests = runner.collect(adir / "tests" / "hidden")
         if not tests:
@@ -151,7 +151,7 @@ def grade(*, project: str, submission: Path, out_dir: Path, device: str = "auto"
             "artifacts": artifacts,
             "metrics": Metrics(),
             "seed": 0,
-            "budget": torch.device(device).type,
+            "budget": default_budget(device),
         }
         if worker is None:
             outcomes = _failed_everywhere(tests, notes[-1])

@@ -14,7 +14,7 @@ from autograder import course
 from autograder.grading import runner
 from autograder.grading.grade import load_reference
 from autograder.sandbox.local import InProcessStudent
-from autograder.testing import Checker, Metrics
+from autograder.testing import Checker, Metrics, default_budget
 
 
 def run_in_process(*, project: str, module, root: Path | None = None, device: str = "cpu",
@@ -32,5 +32,5 @@ def run_in_process(*, project: str, module, root: Path | None = None, device: st
                 "ref": load_reference(course.project_name(project), root), "check": Checker(cfg),
                 "device": torch.device(device), "config": cfg, "artifacts": artifacts,
                 "metrics": metrics if metrics is not None else Metrics(), "seed": seed,
-                "budget": budget or torch.device(device).type}
+                "budget": budget or default_budget(device)}
     return runner.run_tests(tests if tests is not None else runner.collect(adir / "tests" / "hidden"), fixtures)
