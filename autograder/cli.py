@@ -115,7 +115,10 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from autograder.course import CourseError
     from autograder.submission import SubmissionError
 
-    errors: list[type[BaseException]] = [ConfigError, CourseError, SubmissionError, FileNotFoundError]
+    from autograder.sandbox.errors import SandboxEnvironmentError
+
+    errors: list[type[BaseException]] = [ConfigError, CourseError, SubmissionError, FileNotFoundError,
+                                         SandboxEnvironmentError]
     try:
         from autograder.release.errors import ReleaseError
         from autograder.submit import SubmitError

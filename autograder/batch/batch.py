@@ -148,10 +148,13 @@ def _check_local(device: str, isolation: str) -> None:
     from autograder.grading.grade import resolve_device
     from autograder.sandbox import isolation as iso
 
+    from autograder.sandbox.client import check_environment
+    from autograder.sandbox.errors import SandboxEnvironmentError
+
     resolve_device(device)
     try:
-        iso.choose(isolation)
-    except RuntimeError as e:
+        check_environment(iso.choose(isolation))  # one worker, before anyone is graded
+    except (RuntimeError, SandboxEnvironmentError) as e:
         raise BatchError(str(e)) from None
 
 

@@ -53,7 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     task = tasks[args.index]
     print(f"grading {task.student_id}", flush=True)
-    done = run_task(task)
+    from autograder.sandbox.errors import SandboxEnvironmentError
+
+    try:
+        done = run_task(task)
+    except SandboxEnvironmentError as e:  # this node's setup, not the student: an error row, never a 0
+        print(f"diffgrade: error: {e}", file=sys.stderr, flush=True)
+        return 3
     print(f"{task.student_id}: {done.score:g} / {done.max_score:g}", flush=True)
     return 0
 

@@ -13,6 +13,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from autograder.sandbox import isolation as iso
 from autograder.sandbox.errors import (
     GpuMemoryExceeded,
     ProtocolError,
+    SandboxEnvironmentError,
     StudentCodeError,
     StudentException,
     StudentImportError,
@@ -32,6 +34,24 @@ from autograder.sandbox.runtime import codec
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 MAX_REPLY_BYTES = 1 << 31  # 2 GiB: larger replies are refused, not buffered
+
+
+def grader_environment() -> dict:
+    """This process's Python environment, as the worker reports its own (``worker._environment``)."""
+    import site
+
+    return {"executable": sys.executable, "prefix": sys.prefix, "base_prefix": sys.base_prefix,
+            "site_packages": [p for p in site.getsitepackages() if os.path.isdir(p)]}
+
+
+def _same_environment(a: dict, b: dict) -> bool:
+    real = os.path.realpath
+    return real(a.get("prefix", "")) == real(b.get("prefix", "")) and \
+        sorted(map(real, a.get("site_packages", []))) == sorted(map(real, b.get("site_packages", [])))
+
+
+def _describe_environment(env: dict) -> str:
+    return f"{env.get('executable')} (prefix {env.get('prefix')}, site-packages {', '.join(env.get('site_packages', [])) or 'none'})"
 
 
 class Worker:
@@ -66,6 +86,7 @@ class Worker:
         self._log = None
         self.starts = 0
         self.hello: dict | None = None
+        self.environment: dict | None = None  # the worker's first frame, see _read_environment
         self.timed_out: set[str] = set()
 
     # -- process lifecycle -------------------------------------------------
@@ -85,6 +106,7 @@ class Worker:
             preexec_fn=iso.preexec(self.limits, self.gpu), close_fds=True)
         self.starts += 1
         self.hello = None
+        self.environment = None
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -174,8 +196,45 @@ class Worker:
             raise ProtocolError(f"malformed reply to {fn}()")
         return reply
 
+    def _read_environment(self) -> None:
+        """Read the worker's first frame and stop unless it runs in the grader's environment.
+
+        The worker sends it before importing torch or any student code, so whatever goes
+        wrong up to here is the grader's setup (a venv the sandbox cannot see, a missing
+        torch), never the submission: ``SandboxEnvironmentError``, not a score of 0.
+        """
+        deadline = time.monotonic() + self.startup_timeout
+        mine = grader_environment()
+        try:
+            reply = self._receive(deadline, "startup")
+        except (TimeoutError, EOFError, codec.CodecError, ProtocolError) as e:
+            proc = self._proc
+            code = proc.poll() if proc is not None else None
+            self._kill()
+            why = "did not start in time" if isinstance(e, TimeoutError) else f"exited (code {code})"
+            tail = self.stderr_tail(1500).strip()
+            raise SandboxEnvironmentError(
+                f"the grader's worker process {why} before running any student code "
+                f"(isolation {self.isolation.level}, grader's Python {_describe_environment(mine)})"
+                + (f"; it printed: {tail}" if tail else "")) from None
+        env = reply.get("value", {}).get("environment") if isinstance(reply.get("value"), dict) else None
+        if not isinstance(env, dict):
+            self._kill()
+            raise SandboxEnvironmentError("the grader's worker process did not report its environment")
+        if "error" in env or not _same_environment(env, mine):
+            self._kill()
+            problem = f"; there it failed: {env['error']}" if "error" in env else ""
+            raise SandboxEnvironmentError(
+                f"the sandboxed worker does not run in the grader's Python environment{problem}. "
+                f"Grader: {_describe_environment(mine)}. Worker (isolation {self.isolation.level}): "
+                f"{_describe_environment(env)}. Grading stopped before scoring anything: reinstall diffgrade "
+                f"in one environment (python -m venv, conda, ...) and run it from there")
+        self.environment = env
+
     def _roundtrip(self, request: dict, timeout: float, fn: str) -> dict:
         self.start()
+        if self.environment is None:
+            self._read_environment()
         deadline = time.monotonic() + timeout
         try:
             self._send(request)
@@ -199,7 +258,9 @@ class Worker:
     def handshake(self) -> dict:
         """Wait for the worker to import the package; returns versions and any import error."""
         if self.hello is None or self._proc is None:
-            self.hello = self._roundtrip({"op": "hello"}, self.startup_timeout, "import")["value"]
+            hello = self._roundtrip({"op": "hello"}, self.startup_timeout, "import")["value"]
+            # The environment from the first frame, which the student's code could not touch.
+            self.hello = {**hello, "environment": self.environment}
         return self.hello
 
     def handshake_or_error(self) -> dict:
@@ -264,6 +325,19 @@ class Worker:
             return reply.get("value")
         raise StudentException(str(reply.get("exc_type")), str(reply.get("message")),
                                str(reply.get("traceback", "")))
+
+
+def check_environment(isolation: iso.Isolation, startup_timeout: float = 120.0) -> dict:
+    """Start a worker on an empty package and return its environment, or raise
+    ``SandboxEnvironmentError`` naming both environments. A batch calls it once before
+    grading anyone, so a broken setup stops it instead of scoring a class at 0."""
+    empty = Path(tempfile.mkdtemp(prefix="diffgrade-preflight-"))
+    try:
+        with Worker(package="diffgrade_preflight", submission_dir=empty, isolation=isolation,
+                    startup_timeout=startup_timeout) as worker:
+            return worker.handshake_or_error()["environment"]
+    finally:
+        shutil.rmtree(empty, ignore_errors=True)
 
 
 class _OverGpuMemory(Exception):

@@ -62,3 +62,11 @@ class GpuMemoryExceeded(StudentCodeError):
 
 class ProtocolError(StudentCodeError):
     """The worker sent bytes that are not a valid reply (too large, malformed, ...)."""
+
+
+class SandboxEnvironmentError(RuntimeError):
+    """The worker could not start in the grader's own Python environment.
+
+    Not a student's fault, and not one submission's: no student code has run yet, so
+    grading stops here instead of scoring every submission 0.
+    """

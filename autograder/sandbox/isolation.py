@@ -124,14 +124,45 @@ def _system_binds() -> list[str]:
     return args
 
 
+def python_executable() -> str:
+    """The grader's interpreter as it was started, symlinks kept.
+
+    A venv's ``bin/python`` is a symlink to the base interpreter, and Python finds
+    its venv (``pyvenv.cfg``) from the path it was started by: resolving the link
+    would start the worker outside the grader's environment, without its packages.
+    """
+    return sys.executable
+
+
+def _python_roots() -> list[str]:
+    """Folders holding the grader's Python environment: the venv or conda env, its base
+    interpreter, and every folder a link on the way to the interpreter passes through."""
+    roots = set()
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix):
+        roots.update({os.path.abspath(p), os.path.realpath(p)})
+    exe = python_executable()
+    for _ in range(40):  # follow the chain of links hop by hop: each hop's folder must be visible
+        roots.add(str(Path(os.path.abspath(exe)).parent.parent))
+        if not os.path.islink(exe):
+            break
+        exe = os.path.join(os.path.dirname(exe), os.readlink(exe))
+    roots.add(str(Path(os.path.realpath(python_executable())).parent.parent))
+    return sorted(roots)
+
+
 def _python_binds() -> list[str]:
-    """The interpreter's installation(s), at the same paths so shebangs and RPATHs work."""
-    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    roots.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    """The interpreter's installation(s), at the same paths so shebangs, RPATHs and venv links work.
+
+    Made after the sandbox's own ``/tmp``, so an environment under ``/tmp`` is not hidden by it.
+    """
     args = []
-    for root in sorted(roots):
-        if not any(root.startswith(d + "/") or root == d for d in _SYSTEM_DIRS):
+    kept: list[str] = []
+    for root in _python_roots():  # sorted: a parent comes before its children, which it covers
+        if any(root == d or root.startswith(d + "/") for d in (*_SYSTEM_DIRS, *kept)) or root == "/":
+            continue
+        if os.path.isdir(root):
             args += ["--ro-bind", root, root]
+            kept.append(root)
     return args
 
 
@@ -169,7 +200,7 @@ def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, pa
         inside = [f"/provided/{i}" for i in range(len(provided))]
         provided_args = [a for p in inside for a in ("--provided", p)]
         prefix = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                  *_system_binds(), *_python_binds(),
+                  *_system_binds(),
                   "--ro-bind", str(runtime_dir), SANDBOX_RUNTIME,
                   "--ro-bind", str(submission_dir), SANDBOX_SUBMISSION,
                   *[a for p, i in zip(provided, inside) for a in ("--ro-bind", str(p), i)],
@@ -181,9 +212,10 @@ def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, pa
                   # student writing files could fill the machine's memory. /tmp and /dev/shm
                   # get a size; the root and /dev themselves become read-only.
                   *_tmpfs("/dev/shm", limits), *_tmpfs("/tmp", limits),
+                  *_python_binds(),  # after /tmp: an environment there stays visible
                   "--remount-ro", "/dev", "--remount-ro", "/",
                   "--uid", str(_NOBODY), "--gid", str(_NOBODY), "--chdir", "/tmp"]
-    argv = [*prefix, os.path.realpath(sys.executable), "-I", "-B", worker,
+    argv = [*prefix, python_executable(), "-I", "-B", worker,
             "--package", package, "--submission", sub, "--threads", str(threads), *provided_args]
     if gpu and limits.gpu_memory_mb:
         argv += ["--gpu-memory-mb", str(limits.gpu_memory_mb)]

@@ -63,8 +63,6 @@ class Handle:
 
 
 def _encode(value, buffers, depth=0, register=None):
-    torch = _torch()
-    DTYPE_NAMES = dtype_names()
     if depth > MAX_DEPTH:
         raise CodecError("value is nested too deeply")
     if isinstance(value, Handle):
@@ -75,6 +73,17 @@ def _encode(value, buffers, depth=0, register=None):
         return {"int": str(int(value))}  # JSON ints lose nothing, but keep huge ints exact
     if isinstance(value, float):
         return {"float": float.hex(float(value))}  # exact, and NaN/inf survive
+    if isinstance(value, (list, tuple)):
+        items = [_encode(v, buffers, depth + 1, register) for v in value]
+        return {"tuple" if isinstance(value, tuple) else "list": items}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise CodecError("only dicts with str keys can be sent")
+        return {"dict": {k: _encode(v, buffers, depth + 1, register) for k, v in value.items()}}
+    # Only now torch: plain values encode without it, so a worker whose torch does not
+    # import can still say which environment it runs in.
+    torch = _torch()
+    DTYPE_NAMES = dtype_names()
     if isinstance(value, torch.Tensor):
         # A subclass is sent as its plain data: whatever it overrides stays on this side.
         t = torch.Tensor.as_subclass(value.detach(), torch.Tensor)
@@ -96,13 +105,6 @@ def _encode(value, buffers, depth=0, register=None):
     if isinstance(value, torch.Generator):
         state = _encode(value.get_state(), buffers, depth + 1)
         return {"generator": state, "device": str(value.device)}
-    if isinstance(value, (list, tuple)):
-        items = [_encode(v, buffers, depth + 1, register) for v in value]
-        return {"tuple" if isinstance(value, tuple) else "list": items}
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise CodecError("only dicts with str keys can be sent")
-        return {"dict": {k: _encode(v, buffers, depth + 1, register) for k, v in value.items()}}
     if register is not None:
         return {"handle": int(register(value)), "type": type(value).__name__}
     raise CodecError(f"values of type {type(value).__name__} cannot be sent")

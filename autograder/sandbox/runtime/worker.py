@@ -67,6 +67,14 @@ class Handles:
             raise LookupError(f"no object #{handle.handle_id} in the worker") from None
 
 
+def _environment() -> dict:
+    """The Python environment this worker runs in, for the grader to compare with its own."""
+    import site
+
+    return {"executable": sys.executable, "prefix": sys.prefix, "base_prefix": sys.base_prefix,
+            "site_packages": [p for p in site.getsitepackages() if os.path.isdir(p)]}
+
+
 def _cap_gpu_memory(torch, limit_mb: int) -> None:
     """Make the CUDA allocator refuse more than ``limit_mb`` (a clean OutOfMemoryError).
 
@@ -90,7 +98,17 @@ def serve(package: str, submission: str, threads: int, provided: list[str], gpu_
     sys.stdout = sys.stderr
 
     codec = _load_private("codec")
-    import torch
+    # The first frame, before any student code runs (so a submission cannot forge it): the
+    # environment, and whether torch imports in it. The grader stops on a mismatch.
+    environment = _environment()
+    try:
+        import torch
+    except BaseException as e:  # noqa: BLE001 - reported to the grader, which stops grading
+        environment["error"] = f"{type(e).__name__}: {e}"
+    proto_out.write(codec.encode({"ok": True, "value": {"environment": environment}}))
+    proto_out.flush()
+    if "error" in environment:
+        return
 
     torch.set_num_threads(max(1, threads))
     _cap_gpu_memory(torch, gpu_memory_mb)
