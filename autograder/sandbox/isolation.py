@@ -147,7 +147,24 @@ def _python_roots() -> list[str]:
             break
         exe = os.path.join(os.path.dirname(exe), os.readlink(exe))
     roots.add(str(Path(os.path.realpath(python_executable())).parent.parent))
+    roots.update(_libpython_dirs())
     return sorted(roots)
+
+
+def _libpython_dirs() -> set[str]:
+    """Folders of the libpython this interpreter runs on. A relocated environment's
+    interpreter may find it by an absolute RPATH outside the environment; hidden, the
+    loader would pick the system's libpython instead, with another ``site`` frozen in it."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.rstrip("\n").split(maxsplit=5)[-1]
+                if os.path.basename(path).startswith("libpython"):
+                    found.add(os.path.dirname(os.path.realpath(path)))
+    except OSError:
+        pass
+    return found
 
 
 def _python_binds() -> list[str]:
