@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.sandbox import cgroups
 from autograder.sandbox import isolation as iso
 from autograder.sandbox.errors import (
     GpuMemoryExceeded,
@@ -77,11 +78,16 @@ class Worker:
         shutil.copytree(RUNTIME_DIR, self._runtime, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
         os.chmod(self._scratch, 0o755)
         # The worker's HOME and TMPDIR. Under bubblewrap its /tmp is a private tmpfs;
-        # at the process level it is this folder, removed with the scratch folder.
+        # at the other levels it is this folder, removed with the scratch folder, and
+        # the only place where a Landlock-confined worker may write.
         self._tmp = "/tmp"
-        if isolation.level == "process":
+        self._uid = iso.runs_as(isolation)
+        if not iso.private_tmp(isolation):
             self._tmp = str(self._scratch / "tmp")
             os.mkdir(self._tmp, 0o700)
+            if self._uid is not None:
+                os.chown(self._tmp, self._uid, self._uid)
+        self._cgroups: list[Path] = []  # of the current worker process, emptied when it is stopped
         self._proc: subprocess.Popen | None = None
         self._log = None
         self.starts = 0
@@ -96,28 +102,45 @@ class Worker:
             return
         argv, _ = iso.command(self.isolation, runtime_dir=self._runtime, submission_dir=self.submission_dir,
                               package=self.package, threads=self.threads, gpu=self.gpu,
-                              provided=self.provided, limits=self.limits)
+                              provided=self.provided, limits=self.limits, tmp=self._tmp)
         for old in self._scratch.glob("stderr-*.log"):  # keep one log: a flood per restart cannot fill the disk
             old.unlink()
         self._log = open(self._scratch / f"stderr-{self.starts}.log", "wb")
+        preexec = iso.preexec(self.limits, self.gpu, uid=self._uid)
+        self._cgroups = preexec.cgroups
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
             env=iso.environment(self.threads, self._tmp), cwd=self._scratch,
-            preexec_fn=iso.preexec(self.limits, self.gpu), close_fds=True)
+            preexec_fn=preexec, close_fds=True)
         self.starts += 1
         self.hello = None
         self.environment = None
 
     def _kill(self) -> None:
+        """Stop the worker and every process it started; returns once none is left.
+
+        Under bubblewrap the sandbox's PID namespace dies with its first process. At the
+        other levels that first process is a subreaper (``runtime/reaper.py``): asked to
+        stop, it kills the worker and every descendant (daemons that left the process
+        group and session included) and exits only when none is left. Then the sandbox's
+        cgroups, where it has some, are emptied too. Results are written after this.
+        """
         proc, self._proc = self._proc, None
         if proc is None:
             return
         if proc.poll() is None:
+            if iso.reaped(self.isolation):
+                proc.send_signal(signal.SIGTERM)  # the reaper sweeps, then exits
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    pass
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 proc.kill()
         proc.wait()
+        cgroups.kill_all(self._cgroups)
         for stream in (proc.stdin, proc.stdout):
             stream.close()
         if self._log:
@@ -221,6 +244,8 @@ class Worker:
         if not isinstance(env, dict):
             self._kill()
             raise SandboxEnvironmentError("the grader's worker process did not report its environment")
+        if "error" not in env and self.isolation.level == "landlock" and not (env.get("landlock") or {}).get("applied"):
+            env = {**env, "error": "the worker did not confine itself with Landlock"}
         if "error" in env or not _same_environment(env, mine):
             self._kill()
             problem = f"; there it failed: {env['error']}" if "error" in env else ""

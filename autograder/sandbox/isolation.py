@@ -3,6 +3,9 @@
 Levels, strongest first (each a module of ``levels/``):
 
 * ``bwrap``: bubblewrap with every namespace unshared (``levels/bwrap.py``);
+* ``landlock``: the worker confines itself with the Landlock LSM, unprivileged, and runs
+  as ``nobody`` where the grader is root (``levels/landlock.py``): for machines where
+  user namespaces are off (Slurm nodes, shared servers);
 * ``process``: a plain subprocess in its own session with resource limits, as the
   grader's user (``levels/process.py``): it keeps the score honest, not the course
   secret.
@@ -46,7 +49,7 @@ class Isolation:
 
 
 def choose(requested: str = "auto") -> Isolation:
-    """The isolation to use: ``auto`` picks bwrap when it works, else process.
+    """The isolation to use: ``auto`` picks the strongest level that works here (bwrap, landlock, process).
 
     Asking for a level that does not work here is an error, never a silent downgrade.
     """
@@ -73,6 +76,21 @@ def command(isolation: Isolation, *, runtime_dir: Path, submission_dir: Path, pa
     launch = Launch(runtime_dir=Path(runtime_dir), submission_dir=Path(submission_dir), package=package,
                     threads=threads, gpu=gpu, provided=tuple(provided), limits=limits, tmp=tmp)
     return BY_NAME[isolation.level].command(launch)
+
+
+def runs_as(isolation: Isolation) -> int | None:
+    """The user the worker runs as at this level, or None for the grader's own."""
+    return BY_NAME[isolation.level].runs_as()
+
+
+def private_tmp(isolation: Isolation) -> bool:
+    """Whether the level gives the worker a /tmp of its own (else the grader makes it a scratch folder)."""
+    return BY_NAME[isolation.level].private_tmp
+
+
+def reaped(isolation: Isolation) -> bool:
+    """Whether the worker's first process is the subreaper of ``runtime/reaper.py`` (stopped by SIGTERM)."""
+    return BY_NAME[isolation.level].reaper
 
 
 def environment(threads: int, tmp: str = "/tmp") -> dict[str, str]:

@@ -32,6 +32,7 @@ class Level:
 
     name = ""
     private_tmp = False  # the sandbox has a /tmp of its own, so HOME and TMPDIR are "/tmp"
+    reaper = False  # its first process is runtime/reaper.py: SIGTERM makes it kill the whole sandbox
 
     def works(self) -> bool:
         """Whether this level can confine a worker on this machine (probed for real)."""
@@ -52,6 +53,16 @@ class Level:
     def command(self, launch: Launch) -> tuple[list[str], str]:
         """The argv that starts the worker, and the submission path as the worker sees it."""
         raise NotImplementedError
+
+
+def reaper_prefix(launch: Launch, uid: int | None) -> list[str]:
+    """``python reaper.py [--uid ...] --``: the subreaper that starts the worker (``runtime/reaper.py``).
+
+    With ``uid`` (a root grader) the worker runs as that user, keeping only the right to
+    look into folders (CAP_DAC_READ_SEARCH) for the grader's environment; Landlock decides what it reads.
+    """
+    drop = ["--uid", str(uid), "--gid", str(uid), "--read-all"] if uid is not None else []
+    return [environment.python_executable(), "-I", "-S", "-B", str(launch.runtime_dir / "reaper.py"), *drop, "--"]
 
 
 def worker_args(worker: str, submission: str, provided: list[str], launch: Launch) -> list[str]:

@@ -10,6 +10,7 @@ inside the sandbox, next to ``codec.py``.
 import argparse
 import importlib
 import importlib.util
+import json
 import os
 import sys
 import traceback
@@ -87,7 +88,20 @@ def _cap_gpu_memory(torch, limit_mb: int) -> None:
     torch.cuda.set_per_process_memory_fraction(min(1.0, limit_mb * 2**20 / total), 0)
 
 
-def serve(package: str, submission: str, threads: int, provided: list[str], gpu_memory_mb: int = 0) -> None:
+def _confine(torch, rules: dict) -> dict:
+    """Apply the grader's Landlock rules to this process for good (``landlock.py``); what was applied.
+
+    Done after torch is imported, with what it opens lazily already opened, and before
+    the submission is: no student code ever runs unconfined.
+    """
+    torch.ones(2, 2) @ torch.ones(2, 2)  # starts the thread pools, which read the CPU topology once
+    report = _load_private("landlock").restrict(rules.get("read", ()), rules.get("write", ()),
+                                                rules.get("devices", ()))
+    return {**report, "uid": os.getuid()}
+
+
+def serve(package: str, submission: str, threads: int, provided: list[str], gpu_memory_mb: int = 0,
+          landlock: dict | None = None) -> None:
     # The protocol streams are private copies; fd 0 and 1 become /dev/null and stderr
     # so that print() in student code cannot break a frame.
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -105,6 +119,12 @@ def serve(package: str, submission: str, threads: int, provided: list[str], gpu_
         import torch
     except BaseException as e:  # noqa: BLE001 - reported to the grader, which stops grading
         environment["error"] = f"{type(e).__name__}: {e}"
+    if landlock is not None and "error" not in environment:
+        torch.set_num_threads(max(1, threads))
+        try:
+            environment["landlock"] = _confine(torch, landlock)
+        except BaseException as e:  # noqa: BLE001 - never run student code unconfined
+            environment["error"] = f"Landlock could not be applied: {type(e).__name__}: {e}"
     proto_out.write(codec.encode({"ok": True, "value": {"environment": environment}}))
     proto_out.flush()
     if "error" in environment:
@@ -198,8 +218,11 @@ def main() -> None:
     parser.add_argument("--provided", action="append", default=[],
                         help="a folder of provided packages (reference code of earlier projects)")
     parser.add_argument("--gpu-memory-mb", type=int, default=0, help="cap of the CUDA allocator (0: none)")
+    parser.add_argument("--landlock", type=json.loads, default=None,
+                        help='JSON {"read": [...], "write": [...], "devices": [...]}: confine this process')
     args = parser.parse_args()
-    serve(args.package, os.path.realpath(args.submission), args.threads, args.provided, args.gpu_memory_mb)
+    serve(args.package, os.path.realpath(args.submission), args.threads, args.provided, args.gpu_memory_mb,
+          args.landlock)
 
 
 if __name__ == "__main__":
