@@ -6,6 +6,9 @@ from pathlib import Path
 
 from autograder import __version__
 
+ISOLATION_HELP = ("auto (default): the strongest sandbox that works here, bwrap then landlock, and no grading "
+                  "without one; process: no sandbox, only when asked for (every report says what it does not protect)")
+
 
 def _grade(args) -> int:
     from autograder.grading.grade import grade
@@ -68,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="release the projects and grade the example submissions")
     p.add_argument("-o", "--output", type=Path, default=Path("diffgrade-demo"), help="output folder")
-    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "landlock", "process"],
+                   help=ISOLATION_HELP)
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("grade", help="grade one submission (a folder or a zip)")
@@ -76,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="folder for results.json and feedback.md")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
-    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "landlock", "process"],
+                   help=ISOLATION_HELP)
     p.add_argument("--quick", action="store_true",
                    help="leave out the slow quality tests (training runs, FID); the report says so")
     p.set_defaults(func=_grade)

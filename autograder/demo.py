@@ -3,6 +3,9 @@
 The examples live in ``examples/<project>/<name>/`` and ``examples/<project>/examples.toml``
 says what each one shows and the score it should get (full, partial or zero).
 The demo prints a gradebook table and says whether every example scored as expected.
+It grades at the strongest sandbox this machine offers; on a machine with none (no
+bubblewrap, no Landlock) it warns and grades at ``process``, as the examples are the
+course's own code, where ``grade`` and ``batch`` would refuse.
 """
 
 import csv
@@ -53,6 +56,7 @@ def demo(*, out_dir: Path = Path("diffgrade-demo"), isolation: str = "auto", roo
 
     stream = stream or sys.stdout
     root = root or course.course_root()
+    isolation = demo_isolation(isolation, stream)
     out_dir = Path(out_dir)
     start = time.monotonic()
     rep = release(root=root, out_dir=out_dir / "release", template_dir=out_dir / "student_template")
@@ -82,6 +86,21 @@ def demo(*, out_dir: Path = Path("diffgrade-demo"), isolation: str = "auto", roo
           f"{'every score as expected' if ok else 'SOME SCORES NOT AS EXPECTED'}", file=stream)
     print(f"gradebook: {gradebook}; reports: {out_dir / 'grades'}", file=stream)
     return 0 if ok else 1
+
+
+def demo_isolation(requested: str, stream) -> str:
+    """The level the demo grades at. The examples are the course's own, not untrusted code, so
+    where ``auto`` finds no sandbox the demo still runs, at ``process``, and says so."""
+    from autograder.sandbox.isolation import IsolationUnavailable, choose
+
+    if requested != "auto":
+        return requested
+    try:
+        return choose("auto").level
+    except IsolationUnavailable as e:
+        print(f"warning: {e}\nwarning: the demo grades its own example submissions, so it goes on with "
+              "--isolation process; `diffgrade grade` and `diffgrade batch` would refuse", file=stream)
+        return "process"
 
 
 def format_table(rows: list[dict]) -> str:

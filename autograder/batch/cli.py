@@ -10,6 +10,9 @@ from pathlib import Path
 
 from autograder.batch.errors import BatchError
 
+ISOLATION_HELP = ("auto (default): the strongest sandbox that works here, bwrap then landlock, and no grading "
+                  "without one; process: no sandbox, only when asked for (every report says what it does not protect)")
+
 
 def _batch(args) -> int:
     from autograder.batch.batch import batch
@@ -69,7 +72,8 @@ def register(subparsers) -> None:
     p.add_argument("--deadline", default=None,
                    help="ISO date and time, e.g. 2025-03-01T23:59:00+01:00; later submissions are flagged late")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
-    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "landlock", "process"],
+                   help=ISOLATION_HELP)
     p.add_argument("--retry-errors", action="store_true",
                    help="grade again the students whose grading failed in an earlier run")
     p.add_argument("--task-timeout", type=float, default=None, metavar="SECONDS",
@@ -93,7 +97,8 @@ def register(subparsers) -> None:
     p.add_argument("student_id")
     p.add_argument("-o", "--output", type=Path, required=True, help="the batch's output folder")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
-    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "landlock", "process"],
+                   help=ISOLATION_HELP)
     p.add_argument("--task-timeout", type=float, default=None, metavar="SECONDS")
     p.set_defaults(func=_guarded(_regrade))
 

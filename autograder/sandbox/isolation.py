@@ -8,7 +8,7 @@ Levels, strongest first (each a module of ``levels/``):
   user namespaces are off (Slurm nodes, shared servers);
 * ``process``: a plain subprocess in its own session with resource limits, as the
   grader's user (``levels/process.py``): it keeps the score honest, not the course
-  secret.
+  secret. ``auto`` never picks it; it must be asked for by name.
 
 Every level applies the same resource limits (``limits.py``) and, wherever the grader
 may create one, a cgroup of its own (``cgroups.py``). ``choose`` turns a requested
@@ -23,12 +23,14 @@ from pathlib import Path
 from autograder.sandbox import cgroups, environment as _env, limits as _limits
 from autograder.sandbox.environment import libpython_dirs as _libpython_dirs  # noqa: F401 - kept importable
 from autograder.sandbox.environment import python_executable
+from autograder.sandbox.errors import SandboxEnvironmentError
 from autograder.sandbox.environment import python_roots as _python_roots  # noqa: F401 - kept importable
 from autograder.sandbox.levels import BY_NAME, ORDER, Launch
 from autograder.sandbox.levels.bwrap import SANDBOX_RUNTIME, SANDBOX_SUBMISSION, bwrap_works  # noqa: F401
 from autograder.sandbox.limits import Limits
 
 LEVELS = ORDER
+SANDBOXES = tuple(n for n in ORDER if n != "process")  # what ``auto`` may pick, strongest first
 
 # Kept under their old names for callers and tests.
 _cgroup_parents = cgroups.parents
@@ -36,7 +38,7 @@ _cgroups_made = cgroups.made
 _remove_own_cgroups = cgroups.remove_own
 _tasks_of = _limits.tasks_of
 
-__all__ = ["LEVELS", "Isolation", "Limits", "bwrap_works", "choose", "command", "environment", "preexec",
+__all__ = ["LEVELS", "SANDBOXES", "Isolation", "IsolationUnavailable", "Limits", "bwrap_works", "choose", "command", "environment", "preexec",
            "python_executable"]
 
 
@@ -48,17 +50,30 @@ class Isolation:
     description: str
 
 
-def choose(requested: str = "auto") -> Isolation:
-    """The isolation to use: ``auto`` picks the strongest level that works here (bwrap, landlock, process).
+class IsolationUnavailable(SandboxEnvironmentError):
+    """The level asked for, or for ``auto`` any sandbox at all, does not work on this machine."""
 
-    Asking for a level that does not work here is an error, never a silent downgrade.
+
+def choose(requested: str = "auto") -> Isolation:
+    """The isolation to use. ``auto``: the strongest sandbox that works here (bwrap, then landlock).
+
+    ``auto`` never falls back to ``process``, which is no sandbox: where neither works it
+    raises ``IsolationUnavailable`` naming what is missing and ``--isolation process``,
+    the explicit choice that overrides it. Asking for a level by name that does not work
+    here is an error too, never a silent downgrade.
     """
     if requested == "auto":
-        name = next(n for n in ORDER if BY_NAME[n].works())
+        name = next((n for n in SANDBOXES if BY_NAME[n].works()), None)
+        if name is None:
+            missing = "; ".join(f"{n}: {BY_NAME[n].unavailable()}" for n in SANDBOXES)
+            raise IsolationUnavailable(
+                f"no sandbox works on this machine ({missing}). Grading untrusted code without one lets it "
+                "read the hidden tests and solutions and write the results; to grade anyway, with that risk "
+                "stated in every report, pass --isolation process (isolation='process')")
     elif requested in BY_NAME:
         name = requested
         if not BY_NAME[name].works():
-            raise RuntimeError(f"isolation {name!r} was requested but {BY_NAME[name].unavailable()}")
+            raise IsolationUnavailable(f"isolation {name!r} was requested but {BY_NAME[name].unavailable()}")
     else:
         raise ValueError(f"unknown isolation {requested!r}; expected 'auto' or one of {LEVELS}")
     return Isolation(name, BY_NAME[name].description())
