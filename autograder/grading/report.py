@@ -4,6 +4,11 @@
 ``execution_time``, ``output``, ``visibility``, ``stdout_visibility``,
 ``extra_data`` and ``tests``, each test with ``name``, ``score``, ``max_score``,
 ``status``, ``output`` and ``visibility``. Files are written atomically.
+
+A test whose points wait for a prerequisite (``@requires``) is ``failed`` with
+score 0 in ``results.json``, its output says what it waits for, and its
+``extra_data`` holds ``requires``, ``waiting_for`` and ``own_checks_passed``;
+``feedback.md`` marks it ``held`` (its own checks passed) or ``FAIL``.
 """
 
 import json
@@ -56,17 +61,26 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def to_gradescope(result: GradeResult) -> dict:
-    """The Gradescope ``results.json`` object."""
-    tests = [{
+def _gradescope_test(t: TestScore, number: int, visibility: str) -> dict:
+    entry = {
         "name": t.name,
-        "number": str(i + 1),
+        "number": str(number),
         "score": t.score,
         "max_score": t.max_score,
         "status": "passed" if t.passed else "failed",
         "output": t.output,
-        "visibility": result.hidden_visibility,
-    } for i, t in enumerate(result.tests)]
+        "visibility": visibility,
+    }
+    if t.requires:
+        own = t.passed if t.own_checks_passed is None else t.own_checks_passed
+        entry["extra_data"] = {"requires": list(t.requires), "waiting_for": list(t.waiting_for),
+                               "own_checks_passed": bool(own)}
+    return entry
+
+
+def to_gradescope(result: GradeResult) -> dict:
+    """The Gradescope ``results.json`` object."""
+    tests = [_gradescope_test(t, i + 1, result.hidden_visibility) for i, t in enumerate(result.tests)]
     summary = [f"{result.title}: {points(result.score)} / {points(result.max_score)}",
                f"Isolation: {result.isolation} ({result.isolation_detail})",
                f"Device: {result.device}"] + result.notes
@@ -105,8 +119,11 @@ def feedback_markdown(result: GradeResult) -> str:
             lines += fenced(note) + [""]
     lines += ["## Tests", "", "| test | result | points |", "| --- | --- | --- |"]
     for t in result.tests:
-        mark = "pass" if t.passed else "FAIL"
+        mark = "pass" if t.passed else "held" if t.held else "FAIL"
         lines.append(f"| `{t.name}` | {mark} | {points(t.score)} / {points(t.max_score)} |")
+    if any(t.held for t in result.tests):
+        lines += ["", "*held*: your code passed the test's own checks; its points are awarded once "
+                      "the test it names below passes in full."]
     failed = [t for t in result.tests if not t.passed]
     if failed:
         lines += ["", "## What went wrong", ""]

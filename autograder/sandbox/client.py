@@ -348,8 +348,10 @@ class Worker:
             raise
         if reply["ok"]:
             return reply.get("value")
+        mro = reply.get("exc_mro")
         raise StudentException(str(reply.get("exc_type")), str(reply.get("message")),
-                               str(reply.get("traceback", "")))
+                               str(reply.get("traceback", "")),
+                               mro=[str(n)[:200] for n in mro[:64]] if isinstance(mro, list) else ())
 
 
 def check_environment(isolation: iso.Isolation, startup_timeout: float = 120.0) -> dict:

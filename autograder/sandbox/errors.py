@@ -10,13 +10,16 @@ class StudentCodeError(Exception):
 
 
 class StudentException(StudentCodeError):
-    """The student's function raised; ``exc_type`` is the exception's class name."""
+    """The student's function raised; ``exc_type`` is the exception's class name and
+    ``exc_mro`` the class names of its method resolution order (itself first), so that a
+    student's ``class UnknownSchedule(ValueError)`` can be recognised as a ``ValueError``."""
 
-    def __init__(self, exc_type: str, message: str, traceback: str = ""):
+    def __init__(self, exc_type: str, message: str, traceback: str = "", mro=()):
         super().__init__(f"{exc_type}: {message}")
         self.exc_type = exc_type
         self.message = message
         self.traceback = traceback
+        self.exc_mro = tuple(mro) or (exc_type,)
 
 
 class StudentImportError(StudentCodeError):

@@ -28,7 +28,7 @@ class _LocalTable:
         try:
             value = fn(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 - mirror the worker: any raise is the student's
-            raise StudentException(type(e).__name__, str(e)) from e
+            raise StudentException(type(e).__name__, str(e), mro=[c.__name__ for c in type(e).__mro__]) from e
         return codec.decode_bytes(codec.encode(value, self.register),
                                   resolve=lambda h: LocalObject(self, h.handle_id, h.type_name))
 

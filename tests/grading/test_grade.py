@@ -115,3 +115,78 @@ def test_grading_fixtures_seed_and_budget(toy_course, toy_submission, tmp_path):
     result, data, _ = run(toy_course, toy_submission("good"), tmp_path)
     assert {t["name"]: t["status"] for t in data["tests"]}["test_fixtures"] == "passed"
     assert result.score == result.max_score == 6
+
+
+REQUIRING_HIDDEN = '''
+import torch
+from autograder.testing import requires
+
+
+@requires("test_scale")
+def test_scale_shape(student, check):
+    """Does scale keep the shape? (Points once test_scale passes.)"""
+    check.shape(student.scale(torch.ones(2, 3), 3.0), (2, 3), "scale(x, 3)")
+'''
+
+
+def test_held_points_show_in_results_and_feedback(toy_course, toy_submission, tmp_path):
+    """Does a test that passes its own checks, but whose prerequisite fails, score 0 and say why in
+    results.json and feedback.md, and pay once the prerequisite passes?"""
+    adir = toy_course / "assignments" / "p1_forward"
+    (adir / "tests" / "hidden" / "test_shape.py").write_text(REQUIRING_HIDDEN)
+    (adir / "assignment.toml").write_text((adir / "assignment.toml").read_text() + "test_scale_shape = 1\n")
+    body = "def scale(x, factor):\n    return x + factor\n\n\ndef pair(x):\n    return x + 1, x - 1\n"
+    result, data, feedback = run(toy_course, toy_submission("wrong", body), tmp_path)
+    validate_gradescope(data)
+    (held,) = [t for t in data["tests"] if t["name"] == "test_scale_shape"]
+    assert held["status"] == "failed" and held["score"] == 0 and held["max_score"] == 1
+    assert "awarded once test_scale passes" in held["output"]
+    assert held["extra_data"] == {"requires": ["test_scale"], "waiting_for": ["test_scale"], "own_checks_passed": True}
+    assert "| `test_scale_shape` | held | 0 / 1 |" in feedback and "awarded once test_scale passes" in feedback
+    assert result.score == 1  # test_pair only
+
+    result, data, feedback = run(toy_course, toy_submission("good"), tmp_path, name="good")
+    assert result.score == result.max_score == 6
+    (paid,) = [t for t in data["tests"] if t["name"] == "test_scale_shape"]
+    assert paid["status"] == "passed" and paid["extra_data"]["waiting_for"] == []
+    assert "held" not in feedback
+
+
+RAISING_HIDDEN = '''
+def test_refuses(student, check):
+    """Does scale refuse a negative factor with ValueError?"""
+    check.raises("ValueError", lambda: student.scale(1.0, -1.0), "scale(1.0, -1.0)")
+'''
+RAISING_SUBMISSION = '''
+class NegativeFactor(ValueError):
+    """A ValueError of the student's own."""
+
+
+class Unrelated(Exception):
+    pass
+
+
+def scale(x, factor):
+    if factor < 0:
+        raise {exc}("factor must not be negative")
+    return x * factor
+
+
+def pair(x):
+    return x + 1, x - 1
+'''
+
+
+@pytest.mark.parametrize("exc, passes", [("ValueError", True), ("NegativeFactor", True), ("Unrelated", False),
+                                         ("TypeError", False)])
+def test_raises_accepts_subclasses_through_the_worker(toy_course, toy_submission, tmp_path, exc, passes):
+    """Through the real worker, does check.raises('ValueError') accept ValueError and a student's
+    subclass of it, and refuse other exceptions, naming what was raised?"""
+    adir = toy_course / "assignments" / "p1_forward"
+    (adir / "tests" / "hidden" / "test_raise.py").write_text(RAISING_HIDDEN)
+    (adir / "assignment.toml").write_text((adir / "assignment.toml").read_text() + "test_refuses = 1\n")
+    result, data, _ = run(toy_course, toy_submission(exc, RAISING_SUBMISSION.format(exc=exc)), tmp_path)
+    (row,) = [t for t in data["tests"] if t["name"] == "test_refuses"]
+    assert (row["status"] == "passed") == passes, row["output"]
+    if not passes:
+        assert f"raised {exc} instead of ValueError" in row["output"]

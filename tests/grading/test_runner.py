@@ -58,3 +58,50 @@ def test_tags_select_tests(tmp_path):
     tests = collect(d)
     assert [t.name for t in without_tags(tests, {"quality"})] == ["test_fast"]
     assert len(without_tags(tests, set())) == 3
+
+
+# -- @requires ------------------------------------------------------------------------------------
+REQUIRING = ("from autograder.testing import cases, requires\n"
+             "@cases(s=['a', 'b'])\ndef test_values(s):\n    pass\n"
+             "@cases(s=['a', 'b'])\n@requires('test_values[{s}]')\ndef test_shape(s):\n    pass\n"
+             "@requires('test_values', 'test_shape[a]')\ndef test_property():\n    pass\n")
+
+
+def test_requires_resolves_names_per_case(tmp_path):
+    """Does @requires name a whole test or one case, with {param} filled per case, and reach the outcomes?"""
+    tests = {t.name: t for t in collect(write_tests(tmp_path / "t", REQUIRING))}
+    assert tests["test_values[a]"].requires == ()
+    assert tests["test_shape[a]"].requires == ("test_values[a]",)
+    assert tests["test_shape[b]"].requires == ("test_values[b]",)
+    assert tests["test_property"].requires == ("test_values", "test_shape[a]")
+    outcomes = {o.name: o for o in run_tests(list(tests.values()), {})}
+    assert outcomes["test_shape[b]"].requires == ("test_values[b]",) and outcomes["test_shape[b]"].passed
+
+
+@pytest.mark.parametrize("body, message", [
+    ("@requires('test_valeus')\ndef test_b():\n    pass\n", "test_b requires 'test_valeus', which is not a hidden test"),
+    ("@requires('test_a[c]')\ndef test_b():\n    pass\n", "its cases are"),
+    ("@cases(s=['x'])\n@requires('test_a[{t}]')\ndef test_b(s):\n    pass\n", "{t} is not a case parameter"),
+    ("@requires('test_b')\ndef test_b():\n    pass\n", "a case of itself"),
+    ("@requires('test_c')\ndef test_b():\n    pass\n@requires('test_b')\ndef test_c():\n    pass\n", "cycle"),
+    ("@tags('quality')\ndef test_q():\n    pass\n@requires('test_q')\ndef test_b():\n    pass\n", "tagged ['quality']"),
+])
+def test_bad_requirement_is_a_collection_error(tmp_path, body, message):
+    """Is a typo, a missing case, an unknown field, a self-requirement, a cycle or a tag mismatch
+    refused when the tests are collected, naming the file and the test?"""
+    from autograder.config import ConfigError
+
+    head = ("from autograder.testing import cases, requires, tags\n"
+            "@cases(s=['a', 'b'])\ndef test_a(s):\n    pass\n")
+    d = write_tests(tmp_path / "t", head + body)
+    with pytest.raises(ConfigError, match="test_a.py") as e:
+        collect(d)
+    assert message in str(e.value)
+
+
+def test_requires_needs_a_name():
+    """Is @requires() without names refused?"""
+    from autograder.testing import requires
+
+    with pytest.raises(ValueError, match="names of one or more hidden tests"):
+        requires()

@@ -46,6 +46,7 @@ def _student_traceback(exc: BaseException, submission: str) -> str:
 
 def _error_reply(exc: BaseException, submission: str) -> dict:
     return {"ok": False, "exc_type": type(exc).__name__, "message": str(exc)[:4000],
+            "exc_mro": [c.__name__ for c in type(exc).__mro__][:64],  # so ValueError subclasses count
             "traceback": _student_traceback(exc, submission)}
 
 
