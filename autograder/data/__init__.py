@@ -8,6 +8,11 @@ downloaded.
 
 Every loader returns images ``(N, C, H, W)`` in ``[-1, 1]`` and labels ``(N,)``
 int64, on the CPU.
+
+For text-to-image work, :func:`make_shapes` (procedural captioned shapes,
+with held-out attribute combinations) and :func:`make_captioned_digits` return
+a :class:`CaptionedBatch`; :func:`tokenize` turns captions into word ids and a
+padding mask (see :mod:`.shapes`, :mod:`.captions`, :mod:`.tokenizer`).
 """
 
 import os
@@ -16,18 +21,47 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .captioned import CaptionedBatch, make_captioned_digits, make_shapes
+from .captions import (attributes_of_caption, canonical_caption, canonical_captions, canonical_digit_caption,
+                       digit_of_caption, sample_captions, sample_digit_captions, vocabulary)
 from .digits import NUM_TEST, NUM_TRAIN, SPLITS, load_digits, split_indices
+from .shapes import (ATTRIBUTES, COLOURS, HELD_OUT, POSITIONS, SHAPES, SIZES, attribute_tuples, colour_rgb,
+                     is_held_out, render)
+from .tokenizer import WordTokenizer, tokenize
 
 __all__ = [
+    "ATTRIBUTES",
+    "COLOURS",
+    "CaptionedBatch",
     "DATASETS",
     "DatasetNotFound",
+    "HELD_OUT",
     "NUM_TEST",
     "NUM_TRAIN",
+    "POSITIONS",
+    "SHAPES",
+    "SIZES",
     "SPLITS",
+    "WordTokenizer",
+    "attribute_tuples",
+    "attributes_of_caption",
+    "canonical_caption",
+    "canonical_captions",
+    "canonical_digit_caption",
+    "colour_rgb",
     "default_root",
+    "digit_of_caption",
+    "is_held_out",
     "load_dataset",
     "load_digits",
+    "make_captioned_digits",
+    "make_shapes",
+    "render",
+    "sample_captions",
+    "sample_digit_captions",
     "split_indices",
+    "tokenize",
+    "vocabulary",
 ]
 
 DATASETS = ("digits", "mnist", "cifar10")
