@@ -27,6 +27,7 @@ ASSIGNMENT = ROOT / "assignments" / "p1_forward"
 HIDDEN = ASSIGNMENT / "tests" / "hidden"
 SUPPORT = Path(__file__).resolve().parent / "p1_forward_support"
 ALT = SUPPORT / "alt" / "p1_forward"
+ALT32 = SUPPORT / "alt32" / "p1_forward"
 PLOT = "p1_alpha_bar_curves.png"
 
 
@@ -163,6 +164,18 @@ def test_alternative_implementation_scores_full_marks(grade, tmp_path):
     outcomes = grade(import_package(ALT, "p1_forward_alternative"), artifacts)
     assert all(o.passed for o in outcomes), _failures(outcomes)
     assert (artifacts / PLOT).is_file()
+
+
+def test_float32_formulas_score_full_marks(grade, reference, config):
+    """Does a package computing in float32 with other correct formulas (snr as 1 / (1 / alpha_bar - 1),
+    alpha_bar as exp(cumsum(log(1 - betas))), ...) pass every case, although its float32 snr is further
+    from the reference's float32 rounding than the float32 tolerance?"""
+    alt32 = import_package(ALT32, "p1_forward_float32_alternative")
+    outcomes = grade(alt32)
+    assert all(o.passed for o in outcomes), _failures(outcomes)
+    ab = reference.alpha_bar(reference.get_schedule("linear", 1000)).float()
+    tol = config.tolerance(torch.float32)
+    assert not torch.allclose(alt32.snr(ab), reference.snr(ab), rtol=tol.rtol, atol=tol.atol)
 
 
 def test_mutant_ids_are_unique():

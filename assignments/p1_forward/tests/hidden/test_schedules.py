@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from autograder.testing import cases
+from autograder.testing import cases, requires
 
 SCHEDULES = ("linear", "quadratic", "cosine")
 SIZES = [10, 1000]
@@ -109,6 +109,7 @@ def test_schedule_arguments(student, ref, check, schedule):
 
 
 @cases(schedule=SCHEDULES)
+@requires("test_{schedule}_schedule")  # a constant in (0, 1) passes the checks below
 def test_schedules_are_float64(student, check, schedule):
     """Is every schedule a float64 tensor of shape (T,) with 0 < beta < 1?"""
     T = 100
@@ -132,6 +133,7 @@ def test_get_schedule(student, ref, check, name):
                     hint=f"get_schedule({name!r}, T) should return {name}_beta_schedule(T) with its defaults")
 
 
+@requires("test_get_schedule")  # a get_schedule that always raises passes the checks below
 def test_get_schedule_unknown_name(student, check):
     """Does an unknown schedule name raise a ValueError?"""
     for name in ("sigmoid", ""):
@@ -147,12 +149,16 @@ def test_alpha_bar(student, ref, check, device, schedule):
     for T in SIZES:
         betas = ref.get_schedule(schedule, T)
         derived = as_tensor(cumulative_product(betas.tolist())).to(device)
-        for dtype in (torch.float64, torch.float32):
-            x = betas.to(device, dtype)
-            got = student.alpha_bar(x)
-            what = f"alpha_bar({schedule} betas, T={T}, {str(dtype).removeprefix('torch.')})"
-            check.close(got, ref.alpha_bar(x), what, hint=hint)
-            check.close(got, derived.to(dtype), what, hint=hint)
+        x = betas.to(device)
+        got = student.alpha_bar(x)
+        what = f"alpha_bar({schedule} betas, T={T}, float64)"
+        check.close(got, ref.alpha_bar(x), what, hint=hint)
+        check.close(got, derived, what, hint=hint)
+        # float32 betas: compared with the product of the same (rounded) betas in float64, within
+        # what float32 rounding allows for a product of T factors (cumprod or exp(cumsum(log))).
+        x = betas.to(device, torch.float32)
+        check.close_to_truth(student.alpha_bar(x), ref.alpha_bar, (x,),
+                             f"alpha_bar({schedule} betas, T={T}, float32)", hint=hint)
 
 
 def _plot_alpha_bars(curves: dict, path: Path) -> None:

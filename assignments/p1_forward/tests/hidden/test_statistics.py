@@ -13,7 +13,7 @@ import math
 import torch
 from scipy import stats
 
-from autograder.testing import cases
+from autograder.testing import cases, requires
 
 T = 1000
 SHAPE = (8, 3, 32, 32)  # (B, C, H, W); below torch's parallel grain size, so single-threaded
@@ -34,6 +34,7 @@ def _checkerboard(device) -> torch.Tensor:
 
 
 @cases(schedule=["linear", "quadratic", "cosine"])
+@requires("test_q_sample_values[{schedule}]")  # returning the noise passes the checks below
 def test_x_T_is_standard_normal(student, ref, check, device, schedule):
     """Is x_T at t = T-1 close to N(0, I) for every schedule, whatever x0 was?"""
     alpha_bar = ref.alpha_bar(ref.get_schedule(schedule, T)).to(device)

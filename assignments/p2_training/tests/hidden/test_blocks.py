@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from autograder.sandbox.errors import StudentException
-from autograder.testing import CheckFailure, cases
+from autograder.testing import CheckFailure, cases, requires
 
 LAYER_HINT = ("keep the layers that __init__ creates, with their names: the grader loads known weights into "
               "them with load_state_dict and compares your forward pass with the reference")
@@ -131,6 +131,7 @@ def test_attention_values(student, ref, check, device, heads):
                 hint=ATTENTION_HINT)
 
 
+@requires("test_attention_values")  # returning zeros passes the checks below
 def test_attention_permutation_equivariant(student, check, device):
     """With its own weights, does permuting the H*W positions of x permute the output the same way?"""
     B, C, H, W = 2, 8, 4, 4

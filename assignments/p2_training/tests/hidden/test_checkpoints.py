@@ -17,7 +17,7 @@ from safetensors.torch import load as load_safetensors
 
 from autograder.data import load_digits
 from autograder.sandbox.errors import StudentException
-from autograder.testing import CheckFailure, cases
+from autograder.testing import CheckFailure, cases, requires
 
 MODELS = "_diffgrade_testmodels"
 T = 1000
@@ -56,6 +56,9 @@ def parse_safetensors(raw: bytes, what: str) -> tuple[dict, dict]:
     return tensors, header.get("__metadata__") or {}
 
 
+# checkpoint.py and train() are given: these tests earn their points once the student's part of the
+# training loop works (a train_step that does nothing leaves weights that save, load and resume exactly).
+@requires("test_train_step", "test_draw_batch")
 def test_checkpoint_is_safetensors(student, provided, check):
     """Is every checkpoint train() writes a safetensors file holding the trained weights, and does load_checkpoint read it back?"""
     folder = provided(MODELS, "scratch_dir")
@@ -106,6 +109,7 @@ BAD_FILES = {
 
 
 @cases(kind=list(BAD_FILES))
+@requires("test_train_step", "test_draw_batch")
 def test_load_checkpoint_refuses_other_formats(student, provided, check, kind):
     """Does load_checkpoint read a checkpoint of train() but refuse pickles, torch.save files and junk with ValueError?"""
     folder = provided(MODELS, "scratch_dir")
@@ -130,6 +134,7 @@ def test_load_checkpoint_refuses_other_formats(student, provided, check, kind):
                    "loading the file unpickled it and ran the code inside", hint=FORMAT_HINT)
 
 
+@requires("test_train_step", "test_draw_batch")
 def test_resume_matches_uninterrupted(student, provided, check):
     """Does a run stopped after 3 steps and resumed to 6 end exactly as a run of 6 steps (weights, EMA, losses)?"""
     straight_model, straight = _run(student, provided, 6, None)
