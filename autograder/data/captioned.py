@@ -31,7 +31,7 @@ from .shapes import (BACKGROUND, OPPOSITE, POSITION, POSITIONS, SPLITS, attribut
 DIGIT_SPLITS = ("train", "test")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors: compare fields with torch.equal
 class CaptionedBatch:
     """Images with their attributes and captions.
 

@@ -125,7 +125,7 @@ def split_words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def _pick(options: Sequence[str], u: float) -> str:
+def _pick(options: Sequence, u: float):
     """The option that a uniform ``u`` in ``[0, 1)`` selects."""
     return options[min(int(u * len(options)), len(options) - 1)]
 
@@ -148,9 +148,9 @@ def _finish(text: str, u: list[float], det_led: bool) -> str:
 
 
 def _phrase(row: list[int], u: list[float], templates=TEMPLATES) -> tuple[str, bool]:
-    """One object's phrase for attribute indices ``row`` and draws ``u`` (per _SLOTS); and whether it starts with a determiner."""
+    """One object's phrase for its attribute indices ``row`` and draws ``u`` (per _SLOTS); True if it opens with "a"."""
     shape, colour, position, size = (TABLES[i][v] for i, v in enumerate(row))
-    template, det_led = templates[min(int(u[0] * len(templates)), len(templates) - 1)]
+    template, det_led = _pick(templates, u[0])
     words = dict(
         det=_pick(DETERMINERS, u[1]), size=_pick(SIZE_WORDS[size], u[2]), colour=_pick(COLOUR_WORDS[colour], u[3]),
         shape=_pick(SHAPE_WORDS[shape], u[4]), position=_pick(POSITION_PHRASES[position], u[5]),
@@ -173,7 +173,9 @@ def sample_captions(
     to the first by a connector. Takes one ``torch.rand((n, k), generator=generator)``.
     """
     check_attributes(attributes)
-    rows = [attributes.tolist()] if second is None else [attributes.tolist(), _checked(second, len(attributes)).tolist()]
+    rows = [attributes.tolist()]
+    if second is not None:
+        rows.append(_checked(second, len(attributes)).tolist())
     per_object = len(_SLOTS)
     u = torch.rand((len(attributes), per_object * len(rows) + len(_EXTRAS)), generator=generator).tolist()
     captions = []
@@ -219,7 +221,7 @@ def sample_digit_captions(labels: torch.Tensor, generator: torch.Generator | Non
     u = torch.rand((len(labels), 1 + len(_EXTRAS)), generator=generator).tolist()
     captions = []
     for d, draws in zip(labels.tolist(), u):
-        template, det_led = DIGIT_TEMPLATES[min(int(draws[0] * len(DIGIT_TEMPLATES)), len(DIGIT_TEMPLATES) - 1)]
+        template, det_led = _pick(DIGIT_TEMPLATES, draws[0])
         captions.append(_finish(template.format(word=DIGIT_WORDS[d], numeral=str(d)), draws[1:], det_led))
     return captions
 

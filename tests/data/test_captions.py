@@ -33,7 +33,7 @@ NUMBERS = "zero one two three four five six seven eight nine".split()
 
 
 def parse(phrase: str) -> tuple[int, int, int, int]:
-    """(shape, colour, position, size) named in ``phrase``; fails if an attribute is named by no word or by two values."""
+    """(shape, colour, position, size) named in ``phrase``; fails if an attribute is named by none or two values."""
     found = []
     for attribute, values in WORDS.items():
         hits = {v for v, words in values.items() if re.search(rf"\b(?:{'|'.join(words.split())})\b", phrase, re.I)}
