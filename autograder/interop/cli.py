@@ -2,7 +2,8 @@
 
 ``register(subparsers)`` adds:
 
-* ``diffgrade gradescope PROJECT [-o ZIP] [--torch-index URL]``: the Gradescope autograder zip;
+* ``diffgrade gradescope PROJECT [-o ZIP] [--torch-index URL] [--isolation LEVEL]``: the Gradescope
+  autograder zip;
 * ``diffgrade nbgrader [PROJECT ...] [-o DIR] [--points-per-test N]``: an nbgrader course folder;
 * ``diffgrade nbgrader-export GRADEBOOK -o CSV [--assignment NAME] [--duedate WHEN]``: a batch
   gradebook as the CSV ``nbgrader export`` writes;
@@ -19,7 +20,7 @@ def _gradescope(args) -> int:
     project = course.project_name(args.project)
     output = args.output or Path(f"{project}-autograder.zip")
     path = build_autograder(project=project, output=output, root=course.course_root(),
-                            torch_index=args.torch_index or None)
+                            torch_index=args.torch_index or None, isolation=args.isolation)
     print(f"wrote {path}: upload it as the Gradescope autograder of {project}")
     return 0
 
@@ -62,6 +63,9 @@ def register(subparsers) -> None:
                    help="zip path or folder (default: <project>-autograder.zip here)")
     p.add_argument("--torch-index", default=TORCH_CPU_INDEX,
                    help=f"extra pip index for torch (default: {TORCH_CPU_INDEX}; '' for PyPI only)")
+    p.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "landlock", "process"],
+                   help="sandbox of student code on Gradescope (default auto: bwrap, else landlock; the image "
+                        "build fails where neither works, unless 'process' is chosen here)")
     p.set_defaults(func=_gradescope)
 
     p = subparsers.add_parser("nbgrader", help="write an nbgrader course folder (notebooks tagged for nbgrader)")

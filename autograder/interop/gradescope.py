@@ -6,7 +6,8 @@ the student's files in ``/autograder/submission``; the score must end up in
 ``/autograder/results/results.json``. The zip holds, at its root:
 
 * ``setup.sh``: installs bubblewrap with apt where it can, picks a Python >= 3.11,
-  makes a virtual environment ``.venv`` and installs ``requirements.txt`` into it;
+  makes a virtual environment ``.venv``, installs ``requirements.txt`` into it, and
+  checks that the zip's isolation level works in the image (see ``build_autograder``);
 * ``run_autograder``: grades with ``python -m autograder.interop.gradescope_run``
   and makes sure a ``results.json`` exists even when grading crashed;
 * ``requirements.txt`` and ``pyproject.toml``: the course's Python dependencies;
@@ -83,6 +84,10 @@ fi
 "$SOURCE/.venv/bin/python" -m pip install --no-cache-dir --upgrade pip
 "$SOURCE/.venv/bin/python" -m pip install --no-cache-dir -r "$SOURCE/requirements.txt"
 "$SOURCE/.venv/bin/python" -c "import torch; print('setup.sh: torch', torch.__version__)"
+# Which sandbox this image gives student code; without one (and without a zip built with
+# --isolation process) the build fails here, once, instead of every submission later.
+cd "$SOURCE" && DIFFGRADE_COURSE="$SOURCE" PYTHONPATH="$SOURCE" \
+    "$SOURCE/.venv/bin/python" -m autograder.interop.gradescope_run --check-isolation "__ISOLATION__"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -93,6 +98,7 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SOURCE="$ROOT/source"
 RESULTS="$ROOT/results"
 PROJECT="__PROJECT__"
+ISOLATION="__ISOLATION__"
 
 mkdir -p "$RESULTS"
 rm -f "$RESULTS/results.json"
@@ -106,7 +112,8 @@ export PYTHONPATH="$SOURCE"
 export PYTHONDONTWRITEBYTECODE=1
 export MPLBACKEND=Agg
 
-cd "$SOURCE" && "$PYTHON" -m autograder.interop.gradescope_run --project "$PROJECT" --root "$ROOT"
+cd "$SOURCE" && "$PYTHON" -m autograder.interop.gradescope_run --project "$PROJECT" --root "$ROOT" \
+    --isolation "$ISOLATION"
 status=$?
 
 # 0: graded; 3: grading crashed and the crash report was written. Anything else means
@@ -221,11 +228,20 @@ def source_files(project: str, root: Path) -> dict[str, Path]:
 
 
 def build_autograder(*, project: str, output: Path, root: Path | None = None,
-                     torch_index: str | None = TORCH_CPU_INDEX) -> Path:
+                     torch_index: str | None = TORCH_CPU_INDEX, isolation: str = "auto") -> Path:
     """Write the Gradescope autograder zip of ``project`` to ``output`` and return its path.
 
     ``output`` may be a folder (the zip is then ``<project>-autograder.zip`` in it).
+    ``isolation`` is the sandbox level ``run_autograder`` grades with. ``auto`` takes the
+    strongest that Gradescope's image offers (bubblewrap, then Landlock); where it offers
+    neither, ``setup.sh`` fails the image build, naming what is missing, unless the zip
+    was built with ``isolation="process"``, which grades without a sandbox and says so in
+    every report.
     """
+    from autograder.sandbox.isolation import LEVELS
+
+    if isolation != "auto" and isolation not in LEVELS:
+        raise InteropError(f"unknown isolation {isolation!r}; expected 'auto' or one of {', '.join(LEVELS)}")
     root = Path(root).resolve() if root else course.course_root()
     project = course.project_name(project)
     course.assignment_dir(project, root)  # raises CourseError when there is no assignment
@@ -236,8 +252,9 @@ def build_autograder(*, project: str, output: Path, root: Path | None = None,
     files = source_files(project, root)
     tmp = output.with_name(f".{output.name}.part")
     with zipfile.ZipFile(tmp, "w") as zf:
-        _zip_add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
-        _zip_add(zf, "run_autograder", RUN_AUTOGRADER.replace("__PROJECT__", project).encode(), executable=True)
+        _zip_add(zf, "setup.sh", SETUP_SH.replace("__ISOLATION__", isolation).encode(), executable=True)
+        run = RUN_AUTOGRADER.replace("__PROJECT__", project).replace("__ISOLATION__", isolation)
+        _zip_add(zf, "run_autograder", run.encode(), executable=True)
         _zip_add(zf, "requirements.txt", requirements(root, torch_index=torch_index).encode())
         for name in sorted(files):
             _zip_add(zf, name, files[name].read_bytes())

@@ -93,14 +93,36 @@ def run(*, project: str, root: Path, isolation: str = "auto", device: str = "aut
     return 0
 
 
+def check_isolation(requested: str) -> int:
+    """``setup.sh``'s check: print the level ``requested`` gives in this image, or why it gives none (exit 1)."""
+    from autograder.sandbox import isolation as iso
+
+    try:
+        chosen = iso.choose(requested)
+    except (iso.IsolationUnavailable, ValueError) as e:
+        print(f"setup.sh: error: {e}. Build the zip again with `diffgrade gradescope PROJECT --isolation "
+              f"process` to grade in this image without a sandbox.", file=sys.stderr, flush=True)
+        return 1
+    print(f"setup.sh: student code will run at isolation {chosen.level}: {chosen.description}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from autograder.sandbox.isolation import LEVELS
+
     parser = argparse.ArgumentParser(prog="python -m autograder.interop.gradescope_run",
                                      description="Grade a Gradescope submission (run by run_autograder).")
-    parser.add_argument("--project", required=True)
+    parser.add_argument("--project")
     parser.add_argument("--root", type=Path, default=Path("/autograder"))
-    parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    parser.add_argument("--isolation", default="auto", choices=["auto", *LEVELS])
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--check-isolation", metavar="LEVEL", choices=["auto", *LEVELS],
+                        help="only check that LEVEL works here and say which level it gives (setup.sh)")
     args = parser.parse_args(argv)
+    if args.check_isolation:
+        return check_isolation(args.check_isolation)
+    if not args.project:
+        parser.error("--project is required")
     return run(project=args.project, root=args.root, isolation=args.isolation, device=args.device)
 
 
