@@ -15,6 +15,7 @@ Every attack is judged three ways:
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
@@ -46,6 +47,97 @@ HOST_CANARIES = [Path("/tmp/results.json"), Path("/tmp/feedback.md"), Path("/aut
 
 requires_bwrap = pytest.mark.skipif(not iso.bwrap_works(),
                                     reason="bubblewrap is not installed or cannot create namespaces here")
+
+# -- which level stops which attack ----------------------------------------------------------------
+#
+# | attack (submission or probe)                        | bwrap | landlock | process |
+# |-----------------------------------------------------|-------|----------|---------|
+# | forged_results: fake results.json where reports go  | yes   | yes      | no      |
+# | tamper_checkout: code appended to the grader/course | yes   | yes      | no      |
+# | surviving_daemon: kills its sweeper, leaves its     | yes   | yes      | no      |
+# |   cgroup, setsid daemon rewrites results.json       |       |          |         |
+# | read_reference: answers with the reference on disk  | yes   | yes      | no      |
+# | steal_secrets: hidden tests, other students, the    | yes   | yes      | no      |
+# |   grader's environment and memory via /proc         |       |          |         |
+# | kill_grader: SIGKILL to every ancestor, kill(-1)    | yes   | yes      | no      |
+# | escape_probes: TCP to the host, writes outside its  | yes   | yes      | no      |
+# |   scratch, signals and /proc/<grader>/environ       |       |          |         |
+# | daemon_probe: a plain setsid daemon left behind     | yes   | yes      | yes     |
+# | patch_comparisons, lying_results: score as data     | yes   | yes      | yes     |
+# | resource_hogs, fork_bomb, output_flood              | yes   | yes      | (test_fallback) |
+#
+# ``at_levels(kind)`` runs a test at every level this machine offers: where the table says
+# the level stops the attack, the test must show it stopped; where it says "no", the test
+# is skipped with that reason and never run (the attack would reach this machine's files
+# and processes; the controls that it is real are in test_p1_attacks and test_fallback).
+SANDBOXED = frozenset({"bwrap", "landlock"})
+EVERY_LEVEL = frozenset(iso.LEVELS)
+STOPPED_AT = {
+    "forged_results": SANDBOXED,
+    "tamper_checkout": SANDBOXED,
+    "surviving_daemon": SANDBOXED,
+    "read_reference": SANDBOXED,
+    "steal_secrets": SANDBOXED,
+    "kill_grader": SANDBOXED,
+    "escape_probes": SANDBOXED,
+    "daemon_probe": EVERY_LEVEL,
+    "patch_comparisons": EVERY_LEVEL,
+    "lying_results": EVERY_LEVEL,
+    "resource_hogs": SANDBOXED,
+    "fork_bomb": SANDBOXED,
+    "output_flood": SANDBOXED,
+}
+
+
+def _works(level: str) -> bool:
+    try:
+        iso.choose(level)
+    except (RuntimeError, ValueError):
+        return False
+    return True
+
+
+def at_levels(kind: str):
+    """Parametrize ``level`` over every level; run where ``STOPPED_AT[kind]`` claims it is stopped."""
+    stopped = STOPPED_AT[kind]
+    params = []
+    for level in iso.LEVELS:
+        marks = []
+        if level not in stopped:
+            marks.append(pytest.mark.skip(reason=f"the {level} level does not stop {kind} (STOPPED_AT in conftest)"))
+        elif not _works(level):
+            marks.append(pytest.mark.skip(reason=f"isolation {level!r} does not work on this machine"))
+        params.append(pytest.param(level, marks=marks, id=level))
+    return pytest.mark.parametrize("level", params)
+
+
+def marked_files(mark: str, *roots: Path) -> list[str]:
+    """Files under ``roots`` whose text holds ``mark`` (an attack's trace)."""
+    found = []
+    for root in roots:
+        for p in Path(root).rglob("*.py"):
+            try:
+                if mark in p.read_text(errors="replace"):
+                    found.append(str(p))
+            except OSError:
+                pass
+    return found
+
+
+def processes_with(marker: str) -> list[int]:
+    """Pids of the live processes whose command line holds ``marker``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{pid}/stat") as f:
+                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            continue
+        if marker.encode() in cmdline and not zombie:
+            found.append(int(pid))
+    return found
 
 
 def tree_digest(*roots: Path) -> dict[str, str]:
@@ -196,8 +288,9 @@ def twin_score(course: Course, **overrides) -> tuple[float, set[str]]:
     fixtures = {"student": Twin(ref, overrides), "ref": ref, "check": Checker(course.config),
                 "device": torch.device("cpu"), "config": course.config, "artifacts": None, "provided": None}
     outcomes = runner.run_tests(runner.collect(adir / "tests" / "hidden"), fixtures)
-    score, _ = scoring.total(scoring.score(outcomes, course.config.points))
-    return score, {o.name for o in outcomes if not o.passed}
+    rows = scoring.score(outcomes, course.config.points)  # as grading does: points tied to prerequisites
+    score, _ = scoring.total(rows)
+    return score, {r.name for r in rows if not r.passed}
 
 
 def assert_scores_like_twin(result, course: Course, **overrides) -> None:

@@ -1,35 +1,43 @@
-"""The process fallback (no bubblewrap): what it still guarantees against the same attacks.
+"""The process level (no sandbox, only when asked for by name): what it still guarantees.
 
-Where bubblewrap cannot run, the worker is a plain child process in a session of
-its own, with the same resource limits and, where the grader may make cgroups,
-the same cgroups. It still guarantees what does not depend on hiding anything:
+Where neither bubblewrap nor Landlock works, ``auto`` refuses to grade; with
+``--isolation process`` the worker is a plain child process in a session of its own,
+started by the subreaper of ``runtime/reaper.py``, with the same resource limits and,
+where the grader may make cgroups, the same cgroups. It still guarantees what does
+not depend on hiding anything:
 
 * the score: it is computed in the grader from the data the worker sends, so
   patched comparisons, crashes and exits (and lying objects, which cross the
-  same codec as in bubblewrap) change nothing but the student's own tests;
+  same codec as in a sandbox) change nothing but the student's own tests
+  (the P1 versions of these run at every level in test_p1_attacks);
 * the grader's survival of a hang, a crash, a flood of output or an allocation,
   each of which ends with its call, and the next submission's full marks;
+* a plain daemon's end when the worker stops (the subreaper's sweep, test_levels);
 * a fork bomb's end at the sandbox's pids cgroup (or, for a grader that is not
   root, at RLIMIT_NPROC set from the user's own count).
 
-What it does NOT guarantee, and what these tests therefore never try, as they
-would touch the machine running them (only reading is shown, by the control
-``test_the_thief_is_real_outside_the_sandbox`` in test_p1_attacks):
+What it does NOT guarantee, and what these tests therefore never try at this level
+(``STOPPED_AT`` in conftest marks them "no"; the Landlock level stops them all), as
+they would touch the machine running them (only reading is shown, by the controls
+``test_the_thief_is_real_outside_the_sandbox`` and
+``test_the_reference_thief_is_real_outside_the_sandbox`` in test_p1_attacks):
 
 * secrecy: the worker runs as the grader's user and reads whatever the grader
-  can read: hidden tests, reference solutions, other students' files, and the
-  grader's environment and memory through /proc/<ppid>/environ and /proc/<ppid>/mem;
+  can read: hidden tests, reference solutions (and answers with them), other
+  students' files, and the grader's environment and memory through
+  /proc/<ppid>/environ and /proc/<ppid>/mem;
 * integrity: it writes whatever the grader can write: the course's files, the
-  output folder (even after grading, from a process it left behind, since
-  ``setsid`` escapes the kill of its session), site-packages when that is root;
+  grader's own source, the output folder, site-packages when that is root;
+* a daemon's end when the submission first kills the subreaper (its parent) and,
+  as root, moves itself out of its cgroups: it can then rewrite results.json
+  after grading;
 * the grader's life against a deliberate signal: ``kill(getppid(), SIGKILL)``
   and ``kill(-1, SIGKILL)`` reach the grader and every process of its user;
 * the network;
 * a fork bomb's end where the grader is root and no cgroup can be made (the
-  kernel does not apply RLIMIT_NPROC to root), or where a root worker moves
-  itself out of its cgroups, which nothing stops it from doing.
+  kernel does not apply RLIMIT_NPROC to root).
 
-Grade with bubblewrap; the report names the isolation that was used.
+Every report graded at this level says so in its isolation line.
 """
 
 import errno
@@ -40,20 +48,8 @@ import torch
 
 from autograder.sandbox import isolation as iso
 from autograder.sandbox.errors import StudentCodeError, StudentException
-from tests.adversarial.conftest import assert_scores_like_twin, hostile, toy_worker
+from tests.adversarial.conftest import toy_worker
 from tests.adversarial.test_exhaustion import HOGS
-
-
-def noise_only(x0, t, alpha_bar, noise):
-    return noise.clone()
-
-
-def test_patched_comparisons_change_nothing(p1_course, tmp_path):
-    """In the process fallback, do patched comparisons still score exactly like an honest twin?"""
-    result = p1_course.grade(hostile("patch_comparisons"), tmp_path / "patch", isolation="process")
-    assert result.score < result.max_score and result.tests  # graded, in the fallback
-    assert_scores_like_twin(result, p1_course, q_sample=noise_only)
-    p1_course.assert_grades_normally(tmp_path / "after", isolation="process")
 
 
 CRASHES = HOGS + '''
