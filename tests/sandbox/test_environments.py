@@ -166,7 +166,9 @@ def _outside(monkeypatch):
     """Start workers with the base interpreter, as a resolved venv symlink used to: outside this venv."""
     if os.path.realpath(sys.prefix) == os.path.realpath(sys.base_prefix):
         pytest.skip("the tests run in the base interpreter itself: there is no environment to leave")
-    monkeypatch.setattr(iso, "python_executable", lambda: BASE_PYTHON)
+    from autograder.sandbox import environment as sandbox_environment
+
+    monkeypatch.setattr(sandbox_environment, "python_executable", lambda: BASE_PYTHON)
 
 
 @pytest.mark.parametrize("level", available_levels())
