@@ -147,17 +147,23 @@ def test_worker_runs_in_the_graders_environment(environment, level, tmp_path):
     assert all(os.path.realpath(p).startswith(env_root + "/") for p in worker["site_packages"])
 
 
-@pytest.mark.parametrize("level", available_levels())
-def test_grading_from_the_environment_gives_full_marks(environment, level, tmp_path):
-    out = tmp_path / "out"
-    code = (f"import json, sys; from autograder.cli import main; rc = main(['grade', 'p1', {str(PERFECT_P1)!r}, "
-            f"'-o', {str(out)!r}, '--quick', '--isolation', {level!r}]); "
-            f"r = json.load(open({str(out / 'results.json')!r})); "
-            f"print(json.dumps({{'rc': rc, 'score': r['score'], 'tests': len(r['tests']), "
-            f"'max': sum(t['max_score'] for t in r['tests'])}}))")
-    got = _in(environment, code, REPO)
-    assert got["rc"] == 0
-    assert got["tests"] > 0 and got["score"] == pytest.approx(got["max"]), got
+def test_grading_from_the_environment_gives_full_marks(environment, tmp_path):
+    """A whole grading from the environment: at every level from a venv, at the strongest from
+    the other kinds (the probe above already runs each kind at every level)."""
+    levels = available_levels()
+    if environment.parent.name != "venv":
+        levels = levels[:1]
+    for level in levels:
+        out = tmp_path / level
+        code = (f"import json, sys; from autograder.cli import main; rc = main(['grade', 'p1', "
+                f"{str(PERFECT_P1)!r}, '-o', {str(out)!r}, '--quick', '--isolation', {level!r}]); "
+                f"r = json.load(open({str(out / 'results.json')!r})); "
+                f"print(json.dumps({{'rc': rc, 'score': r['score'], 'tests': len(r['tests']), "
+                f"'max': sum(t['max_score'] for t in r['tests']), 'isolation': r['extra_data']['isolation']}}))")
+        got = _in(environment, code, REPO)
+        assert got["rc"] == 0, level
+        assert got["tests"] > 0 and got["score"] == pytest.approx(got["max"]), (level, got)
+        assert got["isolation"] == level
 
 
 # -- a worker outside the environment stops grading, it never scores 0 --------------------------
