@@ -45,7 +45,7 @@ def awarded_note(waiting_for: tuple[str, ...]) -> str:
     """The feedback line of a test whose points wait for ``waiting_for``."""
     names = ", ".join(waiting_for)
     verb = "passes" if len(waiting_for) == 1 else "pass"
-    return f"points awarded once {names} {verb} in full (the points of this test are tied to that work)"
+    return f"its points are awarded once {names} {verb} in full (they are tied to that work)"
 
 
 def _met(outcomes: list[TestOutcome]):
@@ -87,7 +87,7 @@ def score(outcomes: list[TestOutcome], points: dict[str, float]) -> list[TestSco
         output = o.message
         if waiting:
             note = awarded_note(waiting)
-            output = (f"your code passed this test's own checks, but {note}" if o.passed
+            output = (f"your code passed this test's own checks; {note}" if o.passed
                       else f"{o.message}\n({note})")
         rows.append(TestScore(o.name, o.function, worth if earned else 0.0, worth, earned,
                               output, o.seconds, list(o.artifacts), requires, waiting, o.passed))
