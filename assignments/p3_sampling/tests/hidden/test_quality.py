@@ -9,17 +9,39 @@ thresholds from the reference's spread. They hold for exactly these sample
 counts (FID is biased upward for small sets): change a count, calibrate again.
 
 Returning copies of training images would give a low FID, so each test also
-checks that the samples are new: their mean distance to the nearest training
-image must be of the size the reference's samples have, and almost none may be
-a copy. (The trajectory tests already pin the samplers to the model.)
+checks that the samples are new (``autograder.metrics.novelty``): their mean
+distance to the nearest training image must be of the size the reference's
+samples have, and almost none may be a copy.
+
+Returning other real digits (the test split, a little perturbed, or mixed into
+part of the batch) would pass both, so the samples are also tied to the model and
+the sampler: after the call, the grader picks ``REPLAY`` of the returned samples at
+random (from fresh entropy, so no submission can know which) and recomputes them
+with the reference sampler and its own copy of the U-Net, from a copy of the
+generator's state before the call (``shared.generator_copy``). With the documented
+order of draws this is exact for any subset: the replay draws the same full-batch
+tensors (the start ``randn(shape)``, then DDPM's per-step ``randn(shape)``) and
+evaluates the network only on the chosen rows (``_Rows``); the other rows cost only
+the elementwise updates. The replayed samples must agree with the returned ones
+within ``REPLAY_TOLERANCE``, that of the trajectory test on the shipped U-Net
+(``test_ddim_sample_on_shipped_unet``), which admits the float32 rounding of an
+independent correct sampler (the one in ``tests/assignments/p3_sampling_support/alt``
+differs by at most 3e-6 for DDIM, 1e-4 for DDPM; on the CPU the subset's rows equal
+the full batch's bit for bit). On a GPU every row is replayed: cheap there, and the
+network sees the shapes of the student's call. A sampler that swaps a share ``f`` of
+its batch for real images escapes with a chance ``(1 - f) ** REPLAY`` on the CPU
+(below 1e-4 for ``f = 1/4``); one that blends real images into every sample is
+always caught. The replay comes after the FID check, so a broken sampler fails fast.
 These tests are tagged ``quality``: ``diffgrade grade --quick`` leaves them out.
 """
 
+import secrets
 from pathlib import Path
 
 import torch
 
 from autograder.grading.runner import load_module
+from autograder.metrics.novelty import novelty
 from autograder.testing import cases, tags
 
 shared = load_module(Path(__file__).with_name("_shared.py"), prefix="p3_hidden")
@@ -27,8 +49,8 @@ shared = load_module(Path(__file__).with_name("_shared.py"), prefix="p3_hidden")
 DDIM_SAMPLES = 1000
 DDPM_SAMPLES = 256  # 1000 network evaluations each: the slowest test of the project
 SEEDS = {"ddim": 2024, "ddpm": 2025}
-COPY_DISTANCE = 1e-3  # an L2 distance below this to a training image counts as a copy
-MAX_COPY_FRACTION = 0.01
+REPLAY = 32  # returned samples recomputed with the reference, rows picked after the call
+REPLAY_TOLERANCE = {"atol": 1e-3, "rtol": 1e-3}  # as test_ddim_sample_on_shipped_unet
 
 
 def _train_images() -> torch.Tensor:
@@ -37,9 +59,34 @@ def _train_images() -> torch.Tensor:
     return load_digits("train")[0]  # (1500, 1, 8, 8) in [-1, 1]
 
 
-def nearest_train_distances(samples: torch.Tensor, train: torch.Tensor) -> torch.Tensor:
-    """L2 distance ``(N,)`` from each sample to its nearest training image (64 pixels each)."""
-    return torch.cdist(samples.flatten(1).double(), train.flatten(1).double()).min(dim=1).values
+class _Rows(torch.nn.Module):
+    """``model`` evaluated on the rows ``index`` of the batch only, zeros for the others.
+
+    Given to the reference sampler with the full ``shape``, it makes the same draws as the
+    student's call (they are whole-batch tensors) while the network runs on ``len(index)``
+    rows; a U-Net treats each sample on its own, so those rows are the full call's."""
+
+    def __init__(self, model: torch.nn.Module, index: torch.Tensor):
+        super().__init__()
+        self.model = model  # a submodule: the sampler finds the device through its parameters
+        self.index = index  # (k,) LongTensor on the CPU
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        rows = self.index.to(x.device)
+        eps = torch.zeros_like(x)
+        eps[rows] = self.model(x[rows], t[rows])
+        return eps
+
+
+def replay_rows(n: int, device: torch.device, k: int = REPLAY) -> torch.Tensor:
+    """The rows of ``n`` to replay, ascending: on the CPU ``min(k, n)`` distinct ones drawn from
+    fresh entropy (called after the student's sampler returned, so unknown to it); on a GPU
+    every row, cheap there, and the network then sees the shapes of the student's call (the
+    same kernels: a GPU may round a batch of 32 unlike one of 1000)."""
+    if device.type == "cuda":
+        return torch.arange(n)
+    g = torch.Generator().manual_seed(secrets.randbits(63))
+    return torch.randperm(n, generator=g)[:k].sort().values
 
 
 def save_grid(samples: torch.Tensor, path: Path, title: str) -> None:
@@ -60,8 +107,10 @@ def save_grid(samples: torch.Tensor, path: Path, title: str) -> None:
     fig.savefig(path, dpi=80)
 
 
-def check_samples(check, config, metrics, samples, shape, what: str, threshold_key: str, artifacts) -> None:
-    """Shape, finite values, novelty, then FID (recorded as ``threshold_key``) below its threshold.
+def check_samples(check, config, metrics, device, samples, shape, what: str, threshold_key: str, artifacts,
+                  replay) -> None:
+    """Shape, finite values, novelty, FID (recorded as ``threshold_key``) below its threshold, then
+    the replay: ``replay(rows)`` gives the reference's samples ``(k, C, H, W)`` for the rows ``rows``.
 
     With ``artifacts``, a grid of the samples goes into the report as ``p3_<threshold_key>.png``."""
     from autograder.metrics import fid
@@ -75,13 +124,9 @@ def check_samples(check, config, metrics, samples, shape, what: str, threshold_k
     check.true(bad == 0, what, f"{bad} value(s) are NaN or infinite",
                hint="look for a division by sqrt(alpha_bar) of 0 or a negative value under a square root")
     train = _train_images()
-    distances = nearest_train_distances(samples, train)
-    copies = float((distances < COPY_DISTANCE).double().mean())
-    mean_distance = float(distances.mean())
+    new = novelty(samples, train)
     min_distance = config.thresholds["min_nearest_train_distance"]
-    check.true(copies <= MAX_COPY_FRACTION and mean_distance >= min_distance, what,
-               f"the samples are (nearly) training images: {copies:.0%} are copies, mean distance to the "
-               f"nearest training image {mean_distance:.3f} (new samples: at least {min_distance:.3f})",
+    check.true(new.is_new(min_distance), what, new.describe(min_distance),
                hint="sample from the model: start from noise and run the reverse process")
     score = metrics.record(threshold_key, fid(samples.clamp(-1, 1), train))
     limit = config.thresholds[threshold_key]
@@ -89,28 +134,52 @@ def check_samples(check, config, metrics, samples, shape, what: str, threshold_k
                f"(the reference: see the handout; your samples: p3_{threshold_key}.png)",
                hint="the trajectory tests say where your sampler goes wrong; a sampler that passes them passes "
                     "this test")
+    rows = replay_rows(len(samples), device)
+    which = "every row" if len(rows) == len(samples) else f"rows {rows.tolist()} (picked after the call)"
+    check.close(samples[rows], replay(rows),
+                f"{what}: {which} against the reference sampler run from the generator's state before your "
+                f"call, on the same U-Net",
+                **REPLAY_TOLERANCE, check_dtype=False, check_device=False,
+                hint="samples count for FID only if they are what the model and the generator give: return the "
+                     "sampler's x_0 for every row, unchanged, with the documented order of draws")
 
 
 @tags("quality")
 @cases(num_steps=[20, 50, 100])
-def test_ddim_fid(student, provided, check, config, metrics, seed, device, artifacts, num_steps):
-    """Do DDIM samples (eta = 0) from the shipped U-Net reach the calibrated FID at 20, 50 and 100 steps?"""
+def test_ddim_fid(student, ref, provided, check, config, metrics, seed, device, artifacts, num_steps):
+    """Do DDIM samples (eta = 0) from the shipped U-Net reach the calibrated FID at 20, 50 and 100 steps,
+    and are they what the reference sampler gives on the rows it replays?"""
     _, alpha_bar = shared.linear_schedule()
     model = shared.unet_in_sandbox(provided, device)
     shape = (DDIM_SAMPLES, *shared.IMAGE_SHAPE)
-    samples = student.ddim_sample(model, shape, alpha_bar, num_steps, 0.0, shared.generator(SEEDS["ddim"] + seed))
-    check_samples(check, config, metrics, samples, shape,
+    generator = shared.generator(SEEDS["ddim"] + seed)
+    before = shared.generator_copy(generator)
+    samples = student.ddim_sample(model, shape, alpha_bar, num_steps, 0.0, generator)
+
+    def replay(rows: torch.Tensor) -> torch.Tensor:
+        local = _Rows(shared.local_unet(device), rows)
+        return ref.ddim_sample(local, shape, alpha_bar, num_steps, 0.0, shared.generator_copy(before))[rows]
+
+    check_samples(check, config, metrics, device, samples, shape,
                   f"{DDIM_SAMPLES} samples of ddim_sample(unet, shape, alpha_bar, {num_steps}, eta=0.0, generator)",
-                  f"fid_ddim_{num_steps}", artifacts)
+                  f"fid_ddim_{num_steps}", artifacts, replay)
 
 
 @tags("quality")
-def test_ddpm_fid(student, provided, check, config, metrics, seed, device, artifacts):
-    """Do DDPM samples (1000 steps) from the shipped U-Net reach the calibrated FID?"""
+def test_ddpm_fid(student, ref, provided, check, config, metrics, seed, device, artifacts):
+    """Do DDPM samples (1000 steps) from the shipped U-Net reach the calibrated FID, and are they what the
+    reference sampler gives on the rows it replays?"""
     betas, _ = shared.linear_schedule()
     model = shared.unet_in_sandbox(provided, device)
     shape = (DDPM_SAMPLES, *shared.IMAGE_SHAPE)
-    samples = student.ddpm_sample(model, shape, betas, shared.generator(SEEDS["ddpm"] + seed))
-    check_samples(check, config, metrics, samples, shape,
+    generator = shared.generator(SEEDS["ddpm"] + seed)
+    before = shared.generator_copy(generator)
+    samples = student.ddpm_sample(model, shape, betas, generator)
+
+    def replay(rows: torch.Tensor) -> torch.Tensor:
+        local = _Rows(shared.local_unet(device), rows)
+        return ref.ddpm_sample(local, shape, betas, shared.generator_copy(before))[rows]
+
+    check_samples(check, config, metrics, device, samples, shape,
                   f"{DDPM_SAMPLES} samples of ddpm_sample(unet, shape, betas, generator), T = 1000",
-                  "fid_ddpm", artifacts)
+                  "fid_ddpm", artifacts, replay)
