@@ -1,18 +1,33 @@
 """Hidden quality test: train the student's U-Net with the student's ``train`` for a fixed
-budget, sample from its EMA model and score the samples with FID.
+budget, sample from its EMA weights and score the samples with FID.
 
 The file is named to sort after every other hidden test file, so that it runs last: a
 training run past its time limit blacklists ``train`` in the worker, and the short
 training tests must have had their turn by then.
 
-The grader drives the sampling itself: the reference DDIM sampler runs in the grader
-and asks the student's model, in the sandbox, for ``eps`` at each of its steps. The
-samples are compared with the digits train split by FID on the features of the
-shipped classifier. For scale: two halves of the train split score about 2.3 against
-each other, Gaussian noise about 226. The budget and the threshold depend on the
-device (``fid_cpu``, ``fid_cuda`` in ``[thresholds]``); both were calibrated on the
-reference over several seeds (the ``budget`` fixture lets ``diffgrade calibrate
---budget cuda`` run the GPU budget on a CPU).
+No student code runs while the samples are drawn: the grader fetches the state dict of
+the EMA model that ``train`` returns (plain tensors through the codec), requires exactly
+the keys, shapes and float32 dtype of the reference ``UNet`` of the budget's
+architecture, loads it with ``strict=True`` into that reference ``UNet`` and samples with
+the reference DDIM sampler. Anything else that comes back as the EMA model (another
+class, extra or missing or renamed entries, wrong shapes or dtypes, NaN) fails with the
+expected keys and shapes, before any sampling. The samples must also be new
+(``autograder.metrics.novelty``, as in P3: a bank of stored digits that gets past the
+state-dict check gives copies), then their FID is compared with the digits train split
+on the features of the shipped classifier. For scale: two halves of the train split
+score about 2.3 against each other, Gaussian noise about 226. The budget and the
+threshold depend on the device (``fid_cpu``, ``fid_cuda`` in ``[thresholds]``); both
+were calibrated on the reference over several seeds (the ``budget`` fixture lets
+``diffgrade calibrate --budget cuda`` run the GPU budget on a CPU).
+
+Weights of the right architecture that ``train`` did not produce (trained elsewhere and
+shipped with the submission, e.g. the U-Net shipped with P3, of the CPU budget's
+architecture) pass all of that. The grader gives the U-Net its initial weights (seeded
+with ``init_seed + seed``) and requires the EMA weights to be still correlated with them
+(``init_correlation`` at least ``MIN_INIT_COSINE``: honest training keeps about 0.5,
+weights grown from another start score about 0). What it cannot see: weights trained
+elsewhere from these same, published, initial weights on the same data; only training
+again would tell them from the student's own.
 """
 
 import math
@@ -25,8 +40,10 @@ import torch
 from autograder.data import load_digits
 from autograder.grading.grade import load_reference
 from autograder.metrics import fid
+from autograder.metrics.novelty import novelty
 from autograder.sandbox.errors import StudentCodeError, StudentException
-from autograder.testing import tags
+from autograder.sandbox.runtime.codec import Handle
+from autograder.testing import CheckFailure, describe, tags
 
 
 @dataclass(frozen=True)
@@ -40,7 +57,11 @@ class Budget:
     ema_decay: float
     samples: int         # images drawn for FID
     sampler_steps: int   # DDIM steps (eta = 0)
-    seed: int = 0
+    seed: int = 0        # of the training run (TrainConfig.seed); the sampler's is seed + 1
+    # Of the initial weights. Not 0: scripts/train_reference_unet.py trained the U-Net shipped
+    # with P3 (the CPU budget's architecture) from seed 0, so from another start those weights
+    # share nothing with the ones given here, and init_correlation tells them apart.
+    init_seed: int = 100
 
 
 T = 1000
@@ -48,6 +69,7 @@ T = 1000
 # Calibration on the reference (the seed varied, everything else as below; FID of the
 # samples against the 1500 training digits; `diffgrade calibrate p2` repeats it):
 #   cpu, seeds 0-4: 5.74, 7.77, 5.31, 6.39, 6.45  -> fid_cpu = 15
+#   (measured with the initial weights seeded like the training run; with init_seed, seed 0: 6.07)
 #   cuda budget (run on a CPU, --budget cuda), seeds 0-2: 1.08, 1.95, 2.05  -> fid_cuda = 10
 #   (see assignment.toml)
 BUDGETS = {
@@ -56,6 +78,9 @@ BUDGETS = {
     "cuda": Budget(unet=dict(base_channels=32, channel_mults=(1, 2), attention_resolutions=(4,)),
                    steps=6000, batch_size=128, lr=2e-3, ema_decay=0.999, samples=1500, sampler_steps=100),
 }
+MIN_INIT_COSINE = 0.1  # see init_correlation
+WEIGHTS_HINT = ("return TrainResult(ema_model=...) with the EMA copy of the UNet you were given (copy.deepcopy of it, "
+                "updated by ema_update): the grader loads its state_dict into the reference UNet")
 HINT = ("check the parts the other tests cover first (embedding, blocks, U-Net, loss, train_step); "
         "look at p2_loss_curve.png and p2_samples.png in the report")
 
@@ -81,6 +106,65 @@ def _save_plots(folder: Path, history: list[float], samples: torch.Tensor | None
         ax.set_axis_off()
         ax.set_title(f"64 samples of your EMA model\n{note}".strip())
         fig.savefig(folder / "p2_samples.png", dpi=80)
+
+
+def _listing(keys, limit: int = 6) -> str:
+    keys = sorted(keys)
+    return ", ".join(keys[:limit]) + (f", ... ({len(keys)} in all)" if len(keys) > limit else "")
+
+
+def ema_weights(ema, expected: dict[str, torch.Tensor], what: str) -> dict[str, torch.Tensor]:
+    """The EMA model's state dict, fetched from the sandbox, if it is one the reference ``UNet`` loads.
+
+    ``expected``: the reference ``UNet``'s state dict (key -> tensor) for the budget's config.
+    Raises ``CheckFailure`` naming what differs: not a ``UNet``, not a dict of tensors, missing,
+    extra or renamed keys, a wrong shape or dtype, NaN or infinite values."""
+    shapes = {k: tuple(v.shape) for k, v in expected.items()}
+    if not isinstance(ema, Handle) or ema.type_name != "UNet":
+        raise CheckFailure(what, "TrainResult.ema_model is not a UNet", expected="a UNet module (your class UNet)",
+                           got=ema.type_name if isinstance(ema, Handle) else describe(ema), hint=WEIGHTS_HINT)
+    state = ema.state_dict()
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckFailure(what, "ema_model.state_dict() is not a dict of tensors", expected=f"{len(shapes)} tensors",
+                           got=describe(state), hint=WEIGHTS_HINT)
+    missing, extra = set(shapes) - set(state), set(state) - set(shapes)
+    if missing or extra:
+        raise CheckFailure(
+            what, "ema_model.state_dict() does not have the keys of the reference UNet",
+            expected=f"exactly the {len(shapes)} keys of UNet(config).state_dict(), e.g. {_listing(shapes, 4)}",
+            got=f"missing: {_listing(missing) or 'none'}; extra: {_listing(extra) or 'none'}",
+            hint="keep the layer names given in unet.py and modules.py and add no parameters or buffers; "
+                 + WEIGHTS_HINT)
+    for key, want in expected.items():
+        got = state[key]
+        if tuple(got.shape) != shapes[key] or got.dtype != want.dtype:
+            raise CheckFailure(what, f"ema_model.state_dict()[{key!r}] has the wrong shape or dtype",
+                               expected=f"shape {shapes[key]}, {want.dtype}",
+                               got=f"shape {tuple(got.shape)}, {got.dtype}", hint=WEIGHTS_HINT)
+        if not bool(torch.isfinite(got).all()):
+            raise CheckFailure(what, f"ema_model.state_dict()[{key!r}] has NaN or infinite values",
+                               got=describe(got), hint=HINT)
+    return {k: state[k].detach().to("cpu") for k in expected}
+
+
+def init_correlation(trained: dict[str, torch.Tensor], initial: dict[str, torch.Tensor]) -> float:
+    """Median, over the weight tensors of at least ``256`` entries, of the cosine similarity between
+    the trained and the initial values.
+
+    Training moves the weights but leaves them correlated with where they started: the
+    reference's EMA after the CPU budget 0.21 to 0.81 per tensor, median 0.51; on the GPU
+    budget's architecture the weights' median falls slowly, 0.89, 0.85, 0.82, 0.80 after
+    250 to 1000 of its 6000 steps. Weights grown from another start are independent of
+    these, about ``N(0, 1 / numel)`` per tensor (a standard deviation of at most 1/16), so
+    their median is about 0 (the U-Net shipped with P3 against initial weights of seeds 100
+    to 103: at most 0.006). Small tensors (biases, GroupNorm's ones and zeros, the same for
+    every start) would only add noise."""
+    cosines = []
+    for key, start in initial.items():
+        if start.numel() >= 256:
+            a, b = trained[key].flatten().double(), start.flatten().double()
+            cosines.append(float(a @ b / (a.norm() * b.norm()).clamp(min=1e-30)))
+    return float(torch.tensor(cosines).median())
 
 
 @contextmanager
@@ -120,12 +204,15 @@ def test_sample_quality_fid(student, provided, ref, check, config, metrics, seed
 
     model = student.UNet(student.UNetConfig(**budget.unet))
     with torch.random.fork_rng(devices=[]):  # the same initial weights as the calibration runs
-        torch.manual_seed(run_seed)
+        torch.manual_seed(budget.init_seed + seed)
         initial = ref.UNet(ref.UNetConfig(**budget.unet)).state_dict()
     try:
         model.load_state_dict(initial)
-    except StudentException:
-        pass  # layers renamed: the other tests say so; train from the model's own initial weights
+    except StudentException as e:  # layers renamed: its trained weights could not be sampled from either
+        raise CheckFailure(what, "your UNet does not load the reference UNet's state dict, so the grader can "
+                           "neither give it its initial weights nor sample from its trained ones",
+                           expected=f"the keys {_listing(initial, 4)}", got=f"{e.exc_type}: {e.message[:300]}",
+                           hint="keep the layer names given in unet.py and modules.py") from None
     probe = torch.randn((4, 1, 8, 8), generator=torch.Generator().manual_seed(1)).to(device)
     out = model.to(device)(probe, torch.tensor([0, 10, 500, 999]).to(device))
     check.shape(out, probe.shape, f"{what}: the untrained U-Net's output", hint="eps must be shaped like x_t")
@@ -145,25 +232,31 @@ def test_sample_quality_fid(student, provided, ref, check, config, metrics, seed
         _save_plots(Path(artifacts), [v if math.isfinite(v) else float("nan") for v in history], None)
     check.true(not bad, what, f"the loss became NaN or infinite at step {bad[0] + 1 if bad else 0}", hint=HINT)
 
-    ema = result.attr("ema_model")
+    trained = ema_weights(result.attr("ema_model"), initial, f"{what}: TrainResult.ema_model")
+    cosine = init_correlation(trained, initial)
+    check.true(cosine >= MIN_INIT_COSINE, f"{what}: TrainResult.ema_model",
+               f"its weights are not a training of the initial weights the grader gave the U-Net: median cosine "
+               f"similarity with them {cosine:.3f} (trained from them: well above {MIN_INIT_COSINE})",
+               hint="train the model you are given, as it is: do not re-initialise it or load other weights")
+    unet = ref.UNet(ref.UNetConfig(**budget.unet))
+    unet.load_state_dict(trained, strict=True)  # ema_weights checked keys, shapes and dtypes
+    unet.eval().requires_grad_(False).to(device)
     alpha_bar = forward.alpha_bar(forward.get_schedule("linear", T))
-
-    def eps_model(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        # A plain function, so the sampler keeps its tensors on the grader's CPU; the model runs in the sandbox.
-        return ema(x_t.to(device), t.to(device)).to("cpu", torch.float32)
-
     generator = torch.Generator().manual_seed(run_seed + 1)
-    with one_thread_on_cpu(provided, kind):
-        samples = sampling.ddim_sample(eps_model, (budget.samples, 1, 8, 8), alpha_bar, budget.sampler_steps,
-                                       0.0, generator)
+    samples = sampling.ddim_sample(unet, (budget.samples, 1, 8, 8), alpha_bar, budget.sampler_steps, 0.0,
+                                   generator).to("cpu", torch.float32)
+    what_samples = f"{budget.samples} DDIM samples ({budget.sampler_steps} steps) of {what}"
     n_bad = int((~torch.isfinite(samples)).sum())
     score = metrics.record(key, fid(samples.clamp(-1, 1), data)) if n_bad == 0 else math.nan
     if artifacts is not None:
         note = f"FID {score:.2f} (threshold {threshold:g})" if n_bad == 0 else f"{n_bad} NaN pixel values"
         _save_plots(Path(artifacts), history, samples.nan_to_num(0.0), note)
-    check.true(n_bad == 0, f"{budget.samples} DDIM samples ({budget.sampler_steps} steps) of {what}",
-               f"{n_bad} pixel values are NaN or infinite", hint=HINT)
+    check.true(n_bad == 0, what_samples, f"{n_bad} pixel values are NaN or infinite", hint=HINT)
+    new = novelty(samples, data)
+    min_distance = config.thresholds["min_nearest_train_distance"]
+    check.true(new.is_new(min_distance), what_samples, new.describe(min_distance),
+               hint="train the network as a noise predictor; do not store or return training images")
     mean_loss = sum(history[-100:]) / len(history[-100:])
-    check.true(score <= threshold, f"FID of {budget.samples} DDIM samples ({budget.sampler_steps} steps) of {what}",
+    check.true(score <= threshold, f"FID of {what_samples}",
                f"FID {score:.2f} is above the threshold {threshold:g} (the reference scores well below it; real "
                f"digits score about 2.3, noise about 226); your final mean loss was {mean_loss:.4f}", hint=HINT)
