@@ -1,8 +1,9 @@
 """The grader's side of the worker: start it, call student functions, survive its death.
 
 ``Worker`` owns one worker process. Each ``call`` sends a request frame and waits
-for the reply under a deadline; a call that times out kills the process group,
-and the next call starts a fresh worker, so one bad function costs one test.
+for the reply under a deadline; a call that times out kills the worker and every
+process it started (``_kill``), and the next call starts a fresh worker, so one bad
+function costs one test.
 ``StudentProxy`` turns ``student.q_sample(...)`` into such a call; ``RemoteObject``
 is an object that stays in the worker. ``autograder.sandbox.local`` has the
 in-process twins, for trusted code.

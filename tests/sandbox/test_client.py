@@ -254,15 +254,19 @@ def test_auto_isolation_is_reported():
 
 
 def test_import_that_hangs_is_tried_once(tmp_path):
-    """Does a package whose import never finishes cost one startup timeout, not one per call?"""
+    """Does a package whose import never finishes cost one startup timeout, not one per call?
+
+    The timeout also covers the worker's own start (importing torch, which takes
+    seconds on a loaded machine), so it is 10 s, and three calls must take less than two.
+    """
     sub = write_package(tmp_path / "sub", "while True:\n    pass\n")
     with Worker(package="p1_forward", submission_dir=sub, isolation=iso.choose("process"),
-                call_timeout=2, startup_timeout=3) as w:
+                call_timeout=2, startup_timeout=10) as w:
         start = time.monotonic()
         for _ in range(3):
-            with pytest.raises(StudentImportError, match="took longer than 3 s"):
+            with pytest.raises(StudentImportError, match="took longer than 10 s"):
                 StudentProxy(w).scale(1, 2)
-        assert time.monotonic() - start < 8 and w.starts == 1
+        assert time.monotonic() - start < 20 and w.starts == 1
 
 
 def test_attributes_of_remote_objects(worker):

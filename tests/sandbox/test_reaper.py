@@ -105,3 +105,42 @@ def test_worker_runs_as_nobody_with_one_capability():
     fields = dict(line.split(":\t") for line in caps)
     assert int(fields["CapEff"], 16) == int(fields["CapAmb"], 16) == 1 << reaper.CAP_DAC_READ_SEARCH
     assert fields["NoNewPrivs"] == "1"
+
+
+def test_the_thread_that_started_it_may_end():
+    """Does the worker live on when the grader's thread that started it ends (PR_SET_PDEATHSIG fires per thread)?"""
+    import threading
+
+    started = {}
+
+    def start():
+        started["both"] = _start("hang", "--parent", str(os.getpid()))
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    proc, daemon = started["both"]
+    try:
+        time.sleep(0.5)
+        assert proc.poll() is None and _alive(daemon)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == -signal.SIGKILL and not _alive(daemon)
+    finally:
+        _cleanup(daemon)
+
+
+def test_everything_goes_when_the_grader_dies():
+    """When the grader's process dies, does the reaper sweep the worker and its daemon and go?"""
+    grader = (f"import subprocess, sys, os; p = subprocess.Popen([sys.executable, '-I', '-S', {str(REAPER)!r}, "
+              f"'--parent', str(os.getpid()), '--', sys.executable, '-I', '-c', {LEAVER!r}, 'diffgrade-reaper-test', "
+              f"'hang'], stdout=subprocess.PIPE, text=True); print(p.pid, p.stdout.readline().strip(), flush=True); "
+              f"os._exit(0)")
+    out = subprocess.run([sys.executable, "-I", "-c", grader], capture_output=True, text=True, timeout=60)
+    reaper_pid, daemon = (int(x) for x in out.stdout.split())
+    try:
+        end = time.monotonic() + 30
+        while (_alive(reaper_pid) or _alive(daemon)) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not _alive(daemon) and not _alive(reaper_pid)
+    finally:
+        _cleanup(daemon)

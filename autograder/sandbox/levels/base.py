@@ -1,6 +1,7 @@
 """What every isolation level provides: whether it works here, how it starts the worker,
 and the sentence that goes into every report."""
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def reaper_prefix(launch: Launch, uid: int | None) -> list[str]:
     look into folders (CAP_DAC_READ_SEARCH) for the grader's environment; Landlock decides what it reads.
     """
     drop = ["--uid", str(uid), "--gid", str(uid), "--read-all"] if uid is not None else []
-    return [environment.python_executable(), "-I", "-S", "-B", str(launch.runtime_dir / "reaper.py"), *drop, "--"]
+    return [environment.python_executable(), "-I", "-S", "-B", str(launch.runtime_dir / "reaper.py"),
+            "--parent", str(os.getpid()), *drop, "--"]
 
 
 def worker_args(worker: str, submission: str, provided: list[str], launch: Launch) -> list[str]:

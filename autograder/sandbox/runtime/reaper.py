@@ -1,12 +1,12 @@
 """The worker's first process where there is no PID namespace: it outlives the worker and
 kills every process the worker left behind before it exits.
 
-``python -I -S reaper.py [--uid U --gid G [--read-all]] -- ARGV...`` makes itself a
+``python -I -S reaper.py [--parent PID] [--uid U --gid G [--read-all]] -- ARGV...`` makes itself a
 child subreaper (``PR_SET_CHILD_SUBREAPER``), so a process of the sandbox whose parent
 dies, a daemon that double-forks and ``setsid()``s, is re-parented to it and not to the
 machine's init: every process of the sandbox stays its descendant. It then starts ARGV
 (the worker) and waits. When the worker exits, or when the grader asks it to stop
-(SIGTERM) or dies (``PR_SET_PDEATHSIG``), it SIGKILLs all its descendants, reaps them,
+(SIGTERM) or its process ``PID`` dies (``PR_SET_PDEATHSIG``), it SIGKILLs all its descendants, reaps them,
 and only then exits, with the worker's status. So the grader, which waits for this
 process, writes no result while a process of the submission still runs.
 
@@ -163,12 +163,24 @@ def _stop(signum, frame):
     raise _Stop
 
 
+def _parent_gone(parent: int):
+    """SIGHUP from ``PR_SET_PDEATHSIG`` comes when the *thread* that started us ends; only a
+    new parent (the grader's process itself gone) means stop."""
+    def handler(signum, frame):
+        if os.getppid() != parent:
+            raise _Stop
+    return handler
+
+
 def main(argv: list[str]) -> None:
     uid = gid = None
     read_all = False
+    parent = os.getppid()
     while argv and argv[0] != "--":
         flag = argv.pop(0)
-        if flag == "--uid":
+        if flag == "--parent":
+            parent = int(argv.pop(0))
+        elif flag == "--uid":
             uid = int(argv.pop(0))
         elif flag == "--gid":
             gid = int(argv.pop(0))
@@ -178,9 +190,12 @@ def main(argv: list[str]) -> None:
             sys.exit(f"reaper: unknown option {flag}")
     command = argv[1:]
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop)
+    signal.signal(signal.SIGHUP, _parent_gone(parent))
+    _prctl(PR_SET_PDEATHSIG, signal.SIGHUP)
+    if os.getppid() != parent:  # the grader died before it could be told
+        return _finish(None)
     worker = os.fork()
     if worker == 0:
         try:
@@ -204,6 +219,11 @@ def main(argv: list[str]) -> None:
                 status = st
     except (_Stop, ChildProcessError):
         pass
+    _finish(status)
+
+
+def _finish(status) -> None:
+    """Sweep, then exit as the worker ended (killed by a signal: the same signal)."""
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     left = sweep()
