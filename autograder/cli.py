@@ -17,6 +17,13 @@ def _grade(args) -> int:
 
     result = grade(project=args.project, submission=args.submission, out_dir=args.output,
                    device=args.device, isolation=args.isolation, on_test=print_test, quick=args.quick)
+    from autograder.grading.scoring import awarded_note
+
+    held = [row for row in result.tests if row.held]
+    if held:  # they printed "pass" as they ran: say why they earned nothing
+        print()
+    for row in held:
+        print(f"  held  {row.name}: {awarded_note(row.waiting_for)}")
     print(f"\n{result.title}: {points(result.score)} / {points(result.max_score)}   "
           f"(isolation: {result.isolation}, device: {result.device}, {result.seconds:.1f} s)")
     for note in result.notes:

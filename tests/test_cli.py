@@ -29,3 +29,16 @@ def test_grade_prints_progress_and_writes_reports(tmp_path, capsys):
     assert "pass  test_q_sample_values[linear]" in printed and "100 / 100" in printed
     assert json.loads((out / "results.json").read_text())["score"] == 100
     assert (out / "feedback.md").read_text().startswith("# P1")
+
+
+def test_grade_says_which_passed_tests_have_their_points_held(tmp_path, capsys):
+    """A test whose own checks pass but whose prerequisite fails printed "pass" as it ran: the
+    summary says it is held, and why, so the total adds up."""
+    out = tmp_path / "out"
+    assert main(["grade", "p1", str(REPO / "examples" / "p1_forward" / "partial"), "-o", str(out), "--quick"]) == 0
+    printed = capsys.readouterr().out
+    held = [t for t in json.loads((out / "results.json").read_text())["tests"]
+            if t.get("extra_data", {}).get("own_checks_passed") and t["score"] == 0]
+    assert held, "the partial example no longer has a held test: pick another submission"
+    for t in held:
+        assert f"held  {t['name']}: its points are awarded once" in printed
