@@ -10,6 +10,7 @@ conditional. The U-Net's blocks come from P2 and the DDIM steps from P3.
 from .attention import CrossAttention
 from .blocks import CondUNet, CondUNetConfig, CrossAttentionBlock
 from .guidance import classifier_free_guidance, drop_condition, dynamic_threshold, guided_eps
+from .loss import conditional_loss
 from .sampling import guided_ddim_sample
 from .text import TokenTextEncoder
 
@@ -22,6 +23,7 @@ __all__ = [
     "classifier_free_guidance",
     "guided_eps",
     "dynamic_threshold",
+    "conditional_loss",
     "guided_ddim_sample",
     "TokenTextEncoder",
 ]

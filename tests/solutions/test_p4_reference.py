@@ -296,3 +296,28 @@ def test_token_encoder_ignores_padding():
     assert not torch.allclose(enc(changed, mask)[0][0], tokens[0])
     with pytest.raises(ValueError, match="max_len"):
         enc(torch.zeros(1, 9, dtype=torch.long), torch.ones(1, 9, dtype=torch.bool))
+
+
+# -- the training loss with condition dropout ----------------------------------------------------
+
+def test_conditional_loss_drops_captions_as_drop_condition_draws():
+    """The loss equals a hand-written L_simple on the batch with the drawn samples' captions and masks
+    replaced by the empty prompt's; p = 0 keeps every caption, and gradients reach the context."""
+    model, ab = CountingModel(), _schedule()
+    x0, noise = _randn(4, 1, 2, 2, seed=1), _randn(4, 1, 2, 2, seed=2)
+    t = torch.tensor([0, 10, 500, 999])
+    ctx = _randn(4, 3, 2, seed=3).requires_grad_()
+    mask = _mask([3, 2, 1, 3], 3)
+    null, null_mask = torch.zeros(3, 2, dtype=torch.float64), _mask([1], 3)[0]
+    got = p4.conditional_loss(model, x0, t, ab, noise, ctx, mask, null, null_mask, 0.5, torch.Generator().manual_seed(4))
+    dropped = torch.rand(4, generator=torch.Generator().manual_seed(4)) < 0.5
+    assert 0 < int(dropped.sum()) < 4, "pick a seed that drops some captions and keeps others"
+    c = torch.where(dropped[:, None, None], null.expand(4, 3, 2), ctx)
+    m = torch.where(dropped[:, None], null_mask.expand(4, 3), mask)
+    x_t = p1.q_sample(x0, t, ab, noise)
+    expected = ((model(x_t, t, c, m) - noise) ** 2).mean()
+    torch.testing.assert_close(got, expected)
+    got.backward()
+    assert ctx.grad is not None and bool(ctx.grad[~dropped].abs().sum() > 0) and bool((ctx.grad[dropped] == 0).all())
+    kept = p4.conditional_loss(model, x0, t, ab, noise, ctx, mask, null, null_mask, 0.0, torch.Generator().manual_seed(4))
+    torch.testing.assert_close(kept, ((model(x_t, t, ctx, mask) - noise) ** 2).mean())
