@@ -1,0 +1,1 @@
+MODE = "shipped_weights"  # the test writes the mode it grades
