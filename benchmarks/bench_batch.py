@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "landlock", "process"])
     parser.add_argument("--slurm", default="auto", choices=["auto", "yes", "no"])
     args = parser.parse_args(argv)
     use_slurm = args.slurm == "yes" or (args.slurm == "auto" and slurm_answers())

@@ -59,7 +59,7 @@ def timed(code: str, *args: str) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "landlock", "process"])
     args = parser.parse_args()
     from autograder.sandbox.isolation import choose
 
