@@ -18,8 +18,8 @@ digit into every row (always caught).
 P2 (``test_whole_pipeline.py``): an EMA model of another class, a state dict with
 extra, missing or renamed keys, a wrong shape or dtype, NaN, or not a dict, fails
 before any sampling; the right architecture holding weights that were not trained
-from the initial weights the grader gave (the U-Net shipped with P3) fails the
-correlation with those weights; an honest but untrained copy fails the FID. Not
+from the initial weights the grader gave (the U-Net shipped with P3, alone or with
+some of those initial weights mixed in) fails the correlation with those weights; an honest but untrained copy fails the FID. Not
 detectable: weights trained elsewhere from the same (published) initial weights on
 the same data, which only training again could tell apart.
 
@@ -152,6 +152,7 @@ P2_ATTACKS = {  # mode: what the feedback must say
     "nan_weights": "['conv_in.weight'] has NaN or infinite values",
     "state_dict_not_a_dict": "is not a dict of tensors",
     "shipped_weights": "not a training of the initial weights",
+    "shipped_plus_initial": "not a training of the initial weights",
     "untrained": "is above the threshold",
 }
 
@@ -160,7 +161,7 @@ P2_ATTACKS = {  # mode: what the feedback must say
 def test_p2_forged_ema_earns_no_quality_points(p2_course, tmp_path, mode):
     """Does a train() whose EMA model is not the student's trained UNet score 0, saying what was expected?"""
     submission = hostile_copy(tmp_path / "submission", "p2_forged_ema", "p2_training", mode,
-                              shipped=mode == "shipped_weights")
+                              shipped=mode.startswith("shipped"))
     rows = grade_quality(p2_course, "p2_training", submission, tmp_path / "out")
     assert set(rows) == {"test_sample_quality_fid"}
     assert_no_quality_points(rows, {"test_sample_quality_fid": P2_ATTACKS[mode]})
