@@ -2,11 +2,11 @@
 
 Each attack is a hostile submission (``submissions/p3_borrowed_samples``,
 ``submissions/p2_forged_ema``: the perfect example with the attack patched into its
-``__init__.py``, the mode chosen by ``attack.py``, the digits it ships in ``bank.py``) graded by ``grade(...)`` in the
-sandbox on a copy of the real project whose hidden tests are only its quality tests
-(the files themselves, unchanged: the real code path, without the minutes the other
-tests would add). Every quality case must fail by its own checks, for the reason the
-attack runs into.
+``__init__.py``, the mode chosen by ``attack.py``, the digits it ships in ``bank.py``)
+graded by ``grade(...)`` in the sandbox on a copy of the real project whose hidden
+tests are only its quality tests (the files themselves, unchanged: the real code
+path, without the minutes the other tests would add). Every quality case must fail
+by its own checks, for the reason the attack runs into.
 
 P3 (``test_quality.py``): real digits pass the novelty check and the FID threshold
 (the test split scores about 4), and training digits with noise of std 0.18 pass
@@ -19,9 +19,10 @@ P2 (``test_whole_pipeline.py``): an EMA model of another class, a state dict wit
 extra, missing or renamed keys, a wrong shape or dtype, NaN, or not a dict, fails
 before any sampling; the right architecture holding weights that were not trained
 from the initial weights the grader gave (the U-Net shipped with P3, alone or with
-some of those initial weights mixed in) fails the correlation with those weights; an honest but untrained copy fails the FID. Not
-detectable: weights trained elsewhere from the same (published) initial weights on
-the same data, which only training again could tell apart.
+some of those initial weights mixed in) fails the correlation with those weights;
+an honest but untrained copy fails the FID. Not detectable: weights trained
+elsewhere from the same (published) initial weights on the same data, which only
+training again could tell apart.
 
 That the honest submissions keep these points is tested where the hidden tests are
 (``tests/assignments``: ``test_full_suite_on_reference`` of P3, with the replay, and
