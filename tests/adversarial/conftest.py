@@ -150,11 +150,21 @@ def tree_digest(*roots: Path) -> dict[str, str]:
     return out
 
 
-def hostile(name: str) -> Path:
-    """The folder of a hostile P1 submission."""
-    path = SUBMISSIONS / name
-    assert (path / "p1_forward" / "__init__.py").is_file(), path
-    return path
+def overlay(name: str, package: str, dest: Path) -> Path:
+    """``submissions/<name>`` laid over the correct example of ``package``, in ``dest``.
+
+    A hostile submission holds only the files of its attack; the rest of its package
+    is the correct example's, so it never falls behind the reference.
+    """
+    for source in (REPO / "examples" / package / "perfect", SUBMISSIONS / name):
+        shutil.copytree(source, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    assert (dest / package / "__init__.py").is_file(), dest
+    return dest
+
+
+def hostile(name: str, tmp_path: Path) -> Path:
+    """A hostile P1 submission, in ``tmp_path/hostile-<name>``."""
+    return overlay(name, "p1_forward", tmp_path / f"hostile-{name}")
 
 
 class Course:

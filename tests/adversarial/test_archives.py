@@ -130,7 +130,7 @@ def test_pickle_next_to_a_folder_submission_is_not_staged(tmp_path):
     marker = tmp_path / "unpickled"
     sub = tmp_path / "sub"
     (sub / "p1_forward").mkdir(parents=True)
-    for f in (hostile("pickle_checkpoint") / "p1_forward").glob("*.py"):
+    for f in (hostile("pickle_checkpoint", tmp_path) / "p1_forward").glob("*.py"):
         (sub / "p1_forward" / f.name).write_bytes(f.read_bytes())
     for name in ("checkpoint.pt", "weights.pkl"):
         (sub / "p1_forward" / name).write_bytes(pickle.dumps(Payload(marker)))

@@ -38,7 +38,7 @@ import pytest
 from autograder.grading.grade import grade
 from tests.conftest import REPO
 
-from .conftest import SUBMISSIONS
+from .conftest import overlay
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ def hostile_copy(dest: Path, name: str, package: str, mode: str, *, shipped: boo
 
     from autograder.data import load_digits
 
-    shutil.copytree(SUBMISSIONS / name, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    overlay(name, package, dest)
     folder = dest / package
     (folder / "attack.py").write_text(f"MODE = {mode!r}\n")
     bank = {split: load_digits(split)[0].to(torch.float32).contiguous() for split in ("train", "test")}
