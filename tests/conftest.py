@@ -114,3 +114,22 @@ def toy_submission(tmp_path):
         return write_package(tmp_path / "submissions" / name, body)
 
     return make
+
+
+def isolation_works(level: str) -> bool:
+    """Whether the isolation ``level`` can confine a worker on this machine (probed for real)."""
+    from autograder.sandbox import isolation as iso
+
+    try:
+        iso.choose(level)
+    except (RuntimeError, ValueError):
+        return False
+    return True
+
+
+def isolation_levels() -> list[str]:
+    """The levels that work here, strongest first; ``process`` always does."""
+    from autograder.sandbox import isolation as iso
+
+    return [level for level in iso.LEVELS if level == "process" or isolation_works(level)]
+

@@ -17,7 +17,9 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
+import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +36,7 @@ from autograder.sandbox.client import StudentProxy, Worker
 from autograder.sandbox.errors import StudentException
 from autograder.sandbox.runtime import codec
 from autograder.testing import Checker
-from tests.conftest import REPO, write_package
+from tests.conftest import REPO, isolation_works, write_package
 
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 PERFECT = REPO / "examples" / "p1_forward" / "perfect"
@@ -89,14 +91,6 @@ STOPPED_AT = {
 }
 
 
-def _works(level: str) -> bool:
-    try:
-        iso.choose(level)
-    except (RuntimeError, ValueError):
-        return False
-    return True
-
-
 def at_levels(kind: str):
     """Parametrize ``level`` over every level; run where ``STOPPED_AT[kind]`` claims it is stopped."""
     stopped = STOPPED_AT[kind]
@@ -105,7 +99,7 @@ def at_levels(kind: str):
         marks = []
         if level not in stopped:
             marks.append(pytest.mark.skip(reason=f"the {level} level does not stop {kind} (STOPPED_AT in conftest)"))
-        elif not _works(level):
+        elif not isolation_works(level):
             marks.append(pytest.mark.skip(reason=f"isolation {level!r} does not work on this machine"))
         params.append(pytest.param(level, marks=marks, id=level))
     return pytest.mark.parametrize("level", params)
@@ -148,6 +142,27 @@ def tree_digest(*roots: Path) -> dict[str, str]:
             if p.is_file() and "__pycache__" not in p.parts:
                 out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+@contextmanager
+def host_listeners():
+    """A TCP server on the host's loopback and an abstract unix socket, both waiting without
+    blocking: yields ``(port, name)``, and on leaving the block fails unless nobody connected."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    name = f"diffgrade-adversarial-{secrets.token_hex(8)}"
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix.bind("\0" + name)
+    unix.listen()
+    unix.setblocking(False)
+    try:
+        yield listener.getsockname()[1], name
+        for server in (listener, unix):
+            with pytest.raises(BlockingIOError):
+                server.accept()  # nobody came
+    finally:
+        listener.close()
+        unix.close()
 
 
 def overlay(name: str, package: str, dest: Path) -> Path:

@@ -9,7 +9,6 @@ fail; the grader and the next call must not.
 
 import os
 import secrets
-import socket
 import struct
 import textwrap
 import time
@@ -20,7 +19,7 @@ import torch
 from autograder.sandbox.client import MAX_REPLY_BYTES
 from autograder.sandbox.errors import ProtocolError, StudentCodeError, StudentException
 from autograder.sandbox.runtime import codec
-from tests.adversarial.conftest import requires_bwrap, toy_worker
+from tests.adversarial.conftest import host_listeners, requires_bwrap, toy_worker
 
 pytestmark = requires_bwrap
 
@@ -150,26 +149,13 @@ def test_parent_processes_memory_and_environment_are_out_of_reach(probes):
 def test_network_is_unreachable_and_fails_fast(probes):
     """Do sockets to the host's loopback, its abstract unix sockets, DNS and the outside all fail at once?"""
     student, _ = probes
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.setblocking(False)
-    name = f"diffgrade-adversarial-{secrets.token_hex(8)}"
-    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    unix.bind("\0" + name)
-    unix.listen()
-    unix.setblocking(False)
-    try:
+    with host_listeners() as (port, name):
         assert student.interfaces() == ["lo"]  # a network namespace of its own, loopback only
-        results = student.reach(listener.getsockname()[1], name)
+        results = student.reach(port, name)
         assert [r[0] for r in results] == ["loopback", "abstract unix", "dns", "outside"]
         for what, outcome, seconds in results:
             assert outcome != "connected", what
             assert seconds < 1.5, (what, outcome, seconds)
-        for server in (listener, unix):
-            with pytest.raises(BlockingIOError):
-                server.accept()  # nobody came
-    finally:
-        listener.close()
-        unix.close()
 
 
 def test_student_exception_cannot_smuggle_objects(probes):

@@ -8,12 +8,11 @@ worked. Processes left behind must be gone when the worker is, at every level.
 
 import os
 import secrets
-import socket
 
 import pytest
 
 from autograder.sandbox import cgroups
-from tests.adversarial.conftest import at_levels, toy_worker
+from tests.adversarial.conftest import at_levels, host_listeners, toy_worker
 from tests.adversarial.test_escape import DAEMON, _gone_soon, _processes_named
 
 PROBES = '''
@@ -74,16 +73,9 @@ def test_the_grader_is_out_of_reach(tmp_path, monkeypatch, level):
     victim = tmp_path / "course" / "solutions.py"
     victim.parent.mkdir()
     victim.write_text("SAFE = True\n")
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.setblocking(False)
-    name = f"diffgrade-adversarial-{secrets.token_hex(8)}"
-    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    unix.bind("\0" + name)
-    unix.listen()
-    unix.setblocking(False)
-    try:
+    with host_listeners() as (port, name):
         with toy_worker(tmp_path / "sub", PROBES, level=level, call_timeout=20) as (student, _):
-            out = student.escape(listener.getsockname()[1], name, str(victim))
+            out = student.escape(port, name, str(victim))
         for pid, seen in out["ancestors"].items():
             assert secret not in seen["environ"] and not seen["environ"].startswith(("ok", "PATH")), (pid, seen)
             assert seen["mem"] != "ok" and seen["signal"] != "ok", (pid, seen)
@@ -91,13 +83,7 @@ def test_the_grader_is_out_of_reach(tmp_path, monkeypatch, level):
             assert os.getpid() in {int(p) for p in out["ancestors"]}  # it saw the grader, and could not touch it
         for attempt in ("tcp", "abstract_unix", "read_victim", "write_victim", "write_next_to_victim"):
             assert out[attempt] != "ok" and out[attempt] != "SAFE = True\n", (attempt, out[attempt])
-        for server in (listener, unix):
-            with pytest.raises(BlockingIOError):
-                server.accept()  # nobody came
-        assert victim.read_text() == "SAFE = True\n" and not victim.with_name("solutions.py.new").exists()
-    finally:
-        listener.close()
-        unix.close()
+    assert victim.read_text() == "SAFE = True\n" and not victim.with_name("solutions.py.new").exists()
 
 
 @at_levels("daemon_probe")
@@ -120,9 +106,9 @@ def test_processes_left_behind_die_with_the_worker(tmp_path, level):
 @pytest.mark.parametrize("level", ["landlock", "process"])
 def test_the_subreaper_alone_sweeps_daemons(tmp_path, monkeypatch, level):
     """Without any cgroup (a machine that lends none), is a daemon still gone once close() returns?"""
-    from tests.adversarial.conftest import _works
+    from tests.conftest import isolation_works
 
-    if not _works(level):
+    if not isolation_works(level):
         pytest.skip(f"isolation {level!r} does not work on this machine")
     monkeypatch.setattr(cgroups, "for_sandbox", lambda limits, gpu: [])
     marker = f"diffgrade-adversarial-daemon-{secrets.token_hex(6)}"

@@ -27,7 +27,7 @@ import pytest
 from autograder.sandbox import isolation as iso
 from autograder.sandbox.client import Worker, grader_environment
 from autograder.sandbox.errors import SandboxEnvironmentError
-from tests.conftest import REPO
+from tests.conftest import REPO, isolation_levels
 
 pytestmark = pytest.mark.slow
 
@@ -36,19 +36,6 @@ BASE_PREFIX = Path(sys.base_prefix)
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 SITE = Path(sysconfig.get_paths()["purelib"])
 PERFECT_P1 = REPO / "examples" / "p1_forward" / "perfect"
-
-
-def available_levels() -> list[str]:
-    """The isolation levels this machine offers, the weakest one included."""
-    return [level for level in iso.LEVELS if level == "process" or _works(level)]
-
-
-def _works(level: str) -> bool:
-    try:
-        iso.choose(level)
-    except (RuntimeError, ValueError):
-        return False
-    return True
 
 
 def _same_filesystem(a: Path, b: Path) -> bool:
@@ -135,7 +122,7 @@ print(json.dumps({"grader": grader_environment(), "worker": check_environment(is
 """
 
 
-@pytest.mark.parametrize("level", available_levels())
+@pytest.mark.parametrize("level", isolation_levels())
 def test_worker_runs_in_the_graders_environment(environment, level, tmp_path):
     env_root = os.path.realpath(environment.parent.parent)
     seen = _in(environment, PROBE % level, tmp_path)
@@ -150,7 +137,7 @@ def test_worker_runs_in_the_graders_environment(environment, level, tmp_path):
 def test_grading_from_the_environment_gives_full_marks(environment, tmp_path):
     """A whole grading from the environment: at every level from a venv, at the strongest from
     the other kinds (the probe above already runs each kind at every level)."""
-    levels = available_levels()
+    levels = isolation_levels()
     if environment.parent.name != "venv":
         levels = levels[:1]
     for level in levels:
@@ -177,7 +164,7 @@ def _outside(monkeypatch):
     monkeypatch.setattr(sandbox_environment, "python_executable", lambda: BASE_PYTHON)
 
 
-@pytest.mark.parametrize("level", available_levels())
+@pytest.mark.parametrize("level", isolation_levels())
 def test_a_worker_outside_the_environment_is_one_clear_error(monkeypatch, level, tmp_path):
     _outside(monkeypatch)
     with pytest.raises(SandboxEnvironmentError) as err:
