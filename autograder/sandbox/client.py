@@ -52,6 +52,22 @@ def _same_environment(a: dict, b: dict) -> bool:
         sorted(map(real, a.get("site_packages", []))) == sorted(map(real, b.get("site_packages", [])))
 
 
+def _user_site_hint() -> str:
+    """Packages installed with ``pip install --user`` are invisible to the worker, which runs
+    with ``python -I``: say so when that is where this process found torch."""
+    import site
+
+    try:
+        import torch
+        user_site = os.path.realpath(site.getusersitepackages())
+    except Exception:  # noqa: BLE001 - only a hint
+        return ""
+    if os.path.realpath(torch.__file__).startswith(user_site + os.sep):
+        return (f" (torch is installed in the user site-packages {user_site}, from pip install --user, "
+                "which the sandboxed worker never loads)")
+    return ""
+
+
 def _describe_environment(env: dict) -> str:
     return f"{env.get('executable')} (prefix {env.get('prefix')}, site-packages {', '.join(env.get('site_packages', [])) or 'none'})"
 
@@ -254,7 +270,7 @@ class Worker:
                 f"the sandboxed worker does not run in the grader's Python environment{problem}. "
                 f"Grader: {_describe_environment(mine)}. Worker (isolation {self.isolation.level}): "
                 f"{_describe_environment(env)}. Grading stopped before scoring anything: reinstall diffgrade "
-                f"in one environment (python -m venv, conda, ...) and run it from there")
+                f"in one environment (python -m venv, conda, ...) and run it from there{_user_site_hint()}")
         self.environment = env
 
     def _roundtrip(self, request: dict, timeout: float, fn: str) -> dict:

@@ -191,3 +191,17 @@ def test_grade_and_batch_stop_instead_of_scoring_zero(monkeypatch, tmp_path, cap
     assert rc != 0
     assert "does not run in the grader's Python environment" in capsys.readouterr().err
     assert not list((tmp_path / "batch").rglob("results.json"))
+
+
+def test_torch_in_the_user_site_is_named_as_the_cause(monkeypatch, tmp_path):
+    """torch from ``pip install --user`` is invisible to ``python -I``: the error says that is why."""
+    import site
+
+    import torch
+
+    from autograder.sandbox import client
+
+    monkeypatch.setattr(site, "getusersitepackages", lambda: str(Path(torch.__file__).parent.parent))
+    assert "pip install --user" in client._user_site_hint()
+    monkeypatch.setattr(site, "getusersitepackages", lambda: str(tmp_path))
+    assert client._user_site_hint() == ""
