@@ -18,7 +18,7 @@ import pytest
 import torch
 
 SOLUTIONS = str(Path(__file__).resolve().parents[2] / "solutions")
-PACKAGES = ("p1_forward", "p2_training", "p3_sampling", "p4_guidance")
+PACKAGES = ("p1_forward", "p2_training", "p3_sampling", "p4_guidance", "p5_latent")
 _loaded: dict[str, ModuleType] = {}
 
 
