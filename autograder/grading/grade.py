@@ -59,8 +59,11 @@ def load_reference(project: str, root: Path):
         origin = getattr(sys.modules[name], "__file__", None) or ""
         if not Path(origin).resolve().is_relative_to(solutions):
             del sys.modules[name]
-    if str(solutions) not in sys.path:
-        sys.path.insert(0, str(solutions))
+    # First on the path, even if it is there already: another course's solutions put in
+    # front of it since (a toy course in tests, say) would otherwise shadow it.
+    while str(solutions) in sys.path:
+        sys.path.remove(str(solutions))
+    sys.path.insert(0, str(solutions))
     return importlib.import_module(project)
 
 

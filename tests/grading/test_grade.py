@@ -190,3 +190,21 @@ def test_raises_accepts_subclasses_through_the_worker(toy_course, toy_submission
     assert (row["status"] == "passed") == passes, row["output"]
     if not passes:
         assert f"raised {exc} instead of ValueError" in row["output"]
+
+
+def test_load_reference_takes_this_courses_package_after_another_course(tmp_path):
+    """Two courses graded in one process, in turn: each gets its own reference, whichever came first."""
+    from pathlib import Path
+
+    from autograder.grading.grade import load_reference
+
+    courses = []
+    for name in ("a", "b"):
+        package = tmp_path / name / "solutions" / "p1_forward"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text(f"COURSE = {name!r}\n")
+        courses.append(tmp_path / name)
+    for root in (courses[0], courses[1], courses[0], courses[1]):
+        module = load_reference("p1_forward", root)
+        assert module.COURSE == root.name
+        assert Path(module.__file__).resolve().is_relative_to(root.resolve())
