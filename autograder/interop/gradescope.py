@@ -81,8 +81,17 @@ if ! "$PYTHON" -m venv "$SOURCE/.venv"; then
     rm -rf "$SOURCE/.venv"
     "$PYTHON" -m venv "$SOURCE/.venv"
 fi
-"$SOURCE/.venv/bin/python" -m pip install --no-cache-dir --upgrade pip
-"$SOURCE/.venv/bin/python" -m pip install --no-cache-dir -r "$SOURCE/requirements.txt"
+# Each install is tried three times: a download cut short fails pip's hash check.
+pip_install() {
+    for attempt in 1 2 3; do
+        "$SOURCE/.venv/bin/python" -m pip install --no-cache-dir "$@" && return 0
+        echo "setup.sh: pip install failed (attempt $attempt of 3)" >&2
+        sleep "${DIFFGRADE_PIP_RETRY_S:-10}"
+    done
+    return 1
+}
+pip_install --upgrade pip
+pip_install -r "$SOURCE/requirements.txt"
 "$SOURCE/.venv/bin/python" -c "import torch; print('setup.sh: torch', torch.__version__)"
 # Which sandbox this image gives student code; without one (and without a zip built with
 # --isolation process) the build fails here, once, instead of every submission later.

@@ -80,7 +80,7 @@ def test_scripts_follow_gradescope_layout(autograder_zip):
         reqs = zf.read("requirements.txt").decode()
     assert setup.startswith("#!/usr/bin/env bash") and run.startswith("#!/usr/bin/env bash")
     assert "apt-get install -y --no-install-recommends bubblewrap" in setup
-    assert 'pip install --no-cache-dir -r "$SOURCE/requirements.txt"' in setup
+    assert 'pip_install -r "$SOURCE/requirements.txt"' in setup
     assert 'ROOT="${AUTOGRADER_ROOT:-/autograder}"' in run and 'PROJECT="p1_forward"' in run
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in reqs and "torch==" in reqs
     assert "--extra-index-url" not in requirements(REPO, torch_index=None)
@@ -179,3 +179,24 @@ def test_python_failure_replaces_a_planted_results_file(autograder_zip, tmp_path
     data, _ = run_autograder(root, tmp_path, AUTOGRADER_PYTHON="false")
     validate_results(data)
     assert data["score"] == 0 and "failed before it could grade" in data["output"]
+
+
+@pytest.mark.parametrize("failures, ok", [(2, True), (3, False)])
+def test_setup_retries_a_failed_pip_install(autograder_zip, tmp_path, failures, ok):
+    """setup.sh's pip_install tries three times: two failed downloads pass, three do not."""
+    with zipfile.ZipFile(autograder_zip) as zf:
+        setup = zf.read("setup.sh").decode()
+    function = setup[setup.index("pip_install() {"):]
+    function = function[:function.index("\n}\n") + 3]
+    python = tmp_path / "source" / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    count = tmp_path / "count"
+    python.write_text(f"#!/usr/bin/env bash\necho x >> {count}\n"
+                      f"[ $(wc -l < {count}) -gt {failures} ]\n")
+    python.chmod(0o755)
+    proc = subprocess.run(["bash", "-c", f"{function}\npip_install -r requirements.txt"],
+                          env={**os.environ, "SOURCE": str(tmp_path / "source"), "DIFFGRADE_PIP_RETRY_S": "0"},
+                          capture_output=True, text=True)
+    assert (proc.returncode == 0) == ok, proc.stderr
+    assert len(count.read_text().splitlines()) == min(failures + 1, 3)
+
