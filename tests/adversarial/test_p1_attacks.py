@@ -7,7 +7,7 @@ copy of the project with short time limits) and checks the three things of
 ``conftest``: the score equals that of an honest twin, a normal submission
 graded afterwards gets full marks, and nothing outside the report was written.
 ``at_levels(kind)`` runs it at each level the table ``STOPPED_AT`` in ``conftest``
-says stops that kind of attack, and skips (never runs) it where the table says no.
+says stops that kind of attack, and not at the others.
 """
 
 import os
