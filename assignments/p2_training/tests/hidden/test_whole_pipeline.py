@@ -38,12 +38,12 @@ from pathlib import Path
 import torch
 
 from autograder.data import load_digits
+from autograder.evidence import fetch_weights, init_correlation, listing
 from autograder.grading.grade import load_reference
 from autograder.metrics import fid
 from autograder.metrics.novelty import novelty
 from autograder.sandbox.errors import StudentCodeError, StudentException
-from autograder.sandbox.runtime.codec import Handle
-from autograder.testing import CheckFailure, describe, tags
+from autograder.testing import CheckFailure, tags
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,14 @@ BUDGETS = {
     "cuda": Budget(unet=dict(base_channels=32, channel_mults=(1, 2), attention_resolutions=(4,)),
                    steps=6000, batch_size=128, lr=2e-3, ema_decay=0.999, samples=1500, sampler_steps=100),
 }
-MIN_INIT_COSINE = 0.2  # see init_correlation
+# autograder.evidence.init_correlation: the median cosine between trained and initial weights.
+# The reference's EMA after the CPU budget: 0.21 to 0.81 per tensor, median 0.51; on the GPU
+# budget's architecture the median falls slowly, 0.89, 0.85, 0.82, 0.80 after 250 to 1000 of
+# its 6000 steps. The U-Net shipped with P3 against initial weights of seeds 100 to 103: at
+# most 0.006. Mixing the initial weights into foreign ones to pass costs the samples their
+# quality: P3's U-Net plus c times these initial weights scores 0.094 at c = 0.15 (FID 9.3)
+# and 0.19 at c = 0.3 (FID 32), hence a bound of 0.2 rather than just above 0.
+MIN_INIT_COSINE = 0.2
 WEIGHTS_HINT = ("return TrainResult(ema_model=...) with the EMA copy of the UNet you were given (copy.deepcopy of it, "
                 "updated by ema_update): the grader loads its state_dict into the reference UNet")
 HINT = ("check the parts the other tests cover first (embedding, blocks, U-Net, loss, train_step); "
@@ -106,68 +113,6 @@ def _save_plots(folder: Path, history: list[float], samples: torch.Tensor | None
         ax.set_axis_off()
         ax.set_title(f"64 samples of your EMA model\n{note}".strip())
         fig.savefig(folder / "p2_samples.png", dpi=80)
-
-
-def _listing(keys, limit: int = 6) -> str:
-    keys = sorted(keys)
-    return ", ".join(keys[:limit]) + (f", ... ({len(keys)} in all)" if len(keys) > limit else "")
-
-
-def ema_weights(ema, expected: dict[str, torch.Tensor], what: str) -> dict[str, torch.Tensor]:
-    """The EMA model's state dict, fetched from the sandbox, if it is one the reference ``UNet`` loads.
-
-    ``expected``: the reference ``UNet``'s state dict (key -> tensor) for the budget's config.
-    Raises ``CheckFailure`` naming what differs: not a ``UNet``, not a dict of tensors, missing,
-    extra or renamed keys, a wrong shape or dtype, NaN or infinite values."""
-    shapes = {k: tuple(v.shape) for k, v in expected.items()}
-    if not isinstance(ema, Handle) or ema.type_name != "UNet":
-        raise CheckFailure(what, "TrainResult.ema_model is not a UNet", expected="a UNet module (your class UNet)",
-                           got=ema.type_name if isinstance(ema, Handle) else describe(ema), hint=WEIGHTS_HINT)
-    state = ema.state_dict()
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckFailure(what, "ema_model.state_dict() is not a dict of tensors", expected=f"{len(shapes)} tensors",
-                           got=describe(state), hint=WEIGHTS_HINT)
-    missing, extra = set(shapes) - set(state), set(state) - set(shapes)
-    if missing or extra:
-        raise CheckFailure(
-            what, "ema_model.state_dict() does not have the keys of the reference UNet",
-            expected=f"exactly the {len(shapes)} keys of UNet(config).state_dict(), e.g. {_listing(shapes, 4)}",
-            got=f"missing: {_listing(missing) or 'none'}; extra: {_listing(extra) or 'none'}",
-            hint="keep the layer names given in unet.py and modules.py and add no parameters or buffers; "
-                 + WEIGHTS_HINT)
-    for key, want in expected.items():
-        got = state[key]
-        if tuple(got.shape) != shapes[key] or got.dtype != want.dtype:
-            raise CheckFailure(what, f"ema_model.state_dict()[{key!r}] has the wrong shape or dtype",
-                               expected=f"shape {shapes[key]}, {want.dtype}",
-                               got=f"shape {tuple(got.shape)}, {got.dtype}", hint=WEIGHTS_HINT)
-        if not bool(torch.isfinite(got).all()):
-            raise CheckFailure(what, f"ema_model.state_dict()[{key!r}] has NaN or infinite values",
-                               got=describe(got), hint=HINT)
-    return {k: state[k].detach().to("cpu") for k in expected}
-
-
-def init_correlation(trained: dict[str, torch.Tensor], initial: dict[str, torch.Tensor]) -> float:
-    """Median, over the weight tensors of at least ``256`` entries, of the cosine similarity between
-    the trained and the initial values.
-
-    Training moves the weights but leaves them correlated with where they started: the
-    reference's EMA after the CPU budget 0.21 to 0.81 per tensor, median 0.51; on the GPU
-    budget's architecture the weights' median falls slowly, 0.89, 0.85, 0.82, 0.80 after
-    250 to 1000 of its 6000 steps. Weights grown from another start are independent of
-    these, about ``N(0, 1 / numel)`` per tensor (a standard deviation of at most 1/16), so
-    their median is about 0 (the U-Net shipped with P3 against initial weights of seeds 100
-    to 103: at most 0.006). Mixing the initial weights into foreign ones to pass costs the
-    samples their quality: P3's U-Net plus ``c`` times these initial weights scores 0.094 at
-    ``c = 0.15`` (FID 9.3) and 0.19 at ``c = 0.3`` (FID 32), hence a bound of 0.2 rather
-    than just above 0. Small tensors (biases, GroupNorm's ones and zeros, the same for every
-    start) would only add noise."""
-    cosines = []
-    for key, start in initial.items():
-        if start.numel() >= 256:
-            a, b = trained[key].flatten().double(), start.flatten().double()
-            cosines.append(float(a @ b / (a.norm() * b.norm()).clamp(min=1e-30)))
-    return float(torch.tensor(cosines).median())
 
 
 @contextmanager
@@ -214,7 +159,7 @@ def test_sample_quality_fid(student, provided, ref, check, config, metrics, seed
     except StudentException as e:  # layers renamed: its trained weights could not be sampled from either
         raise CheckFailure(what, "your UNet does not load the reference UNet's state dict, so the grader can "
                            "neither give it its initial weights nor sample from its trained ones",
-                           expected=f"the keys {_listing(initial, 4)}", got=f"{e.exc_type}: {e.message[:300]}",
+                           expected=f"the keys {listing(initial, 4)}", got=f"{e.exc_type}: {e.message[:300]}",
                            hint="keep the layer names given in unet.py and modules.py") from None
     probe = torch.randn((4, 1, 8, 8), generator=torch.Generator().manual_seed(1)).to(device)
     out = model.to(device)(probe, torch.tensor([0, 10, 500, 999]).to(device))
@@ -235,7 +180,8 @@ def test_sample_quality_fid(student, provided, ref, check, config, metrics, seed
         _save_plots(Path(artifacts), [v if math.isfinite(v) else float("nan") for v in history], None)
     check.true(not bad, what, f"the loss became NaN or infinite at step {bad[0] + 1 if bad else 0}", hint=HINT)
 
-    trained = ema_weights(result.attr("ema_model"), initial, f"{what}: TrainResult.ema_model")
+    trained = fetch_weights(result.attr("ema_model"), initial, f"{what}: TrainResult.ema_model", class_name="UNet",
+                            name="TrainResult.ema_model", hint=WEIGHTS_HINT, files="unet.py and modules.py")
     cosine = init_correlation(trained, initial)
     check.true(cosine >= MIN_INIT_COSINE, f"{what}: TrainResult.ema_model",
                f"its weights are not a training of the initial weights the grader gave the U-Net: median cosine "

@@ -126,9 +126,3 @@ def per_sample(values: list[float], like: torch.Tensor) -> torch.Tensor:
 
 def cpu64(x: torch.Tensor) -> torch.Tensor:
     return x.detach().to("cpu", torch.float64)
-
-
-def generator_copy(generator: torch.Generator) -> torch.Generator:
-    """A new CPU generator in the state ``generator`` is in now: taken before a student's call,
-    it replays that call's draws whatever the call did with its own."""
-    return torch.Generator().set_state(generator.get_state())

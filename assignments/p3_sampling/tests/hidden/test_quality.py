@@ -15,14 +15,15 @@ samples have, and almost none may be a copy.
 
 Returning other real digits (the test split, a little perturbed, or mixed into
 part of the batch) would pass both, so the samples are also tied to the model and
-the sampler: after the call, the grader picks ``REPLAY`` of the returned samples at
-random (from fresh entropy, so no submission can know which) and recomputes them
-with the reference sampler and its own copy of the U-Net, from a copy of the
-generator's state before the call (``shared.generator_copy``). With the documented
-order of draws this is exact for any subset: the replay draws the same full-batch
-tensors (the start ``randn(shape)``, then DDPM's per-step ``randn(shape)``) and
-evaluates the network only on the chosen rows (``_Rows``); the other rows cost only
-the elementwise updates. The replayed samples must agree with the returned ones
+the sampler: after the call, the grader picks ``REPLAY`` (32) of the returned
+samples at random (from fresh entropy, so no submission can know which) and
+recomputes them with the reference sampler and its own copy of the U-Net, from a
+copy of the generator's state before the call. With the documented order of draws
+this is exact for any subset: the replay draws the same full-batch tensors (the
+start ``randn(shape)``, then DDPM's per-step ``randn(shape)``) and evaluates the
+network only on the chosen rows; the other rows cost only the elementwise updates
+(``REPLAY``, ``RowSubset``, ``replay_rows`` and ``generator_copy`` are in
+``autograder.evidence``). The replayed samples must agree with the returned ones
 within ``REPLAY_TOLERANCE``, that of the trajectory test on the shipped U-Net
 (``test_ddim_sample_on_shipped_unet``), which admits the float32 rounding of an
 independent correct sampler (the one in ``tests/assignments/p3_sampling_support/alt``
@@ -35,11 +36,11 @@ always caught. The replay comes after the FID check, so a broken sampler fails f
 These tests are tagged ``quality``: ``diffgrade grade --quick`` leaves them out.
 """
 
-import secrets
 from pathlib import Path
 
 import torch
 
+from autograder.evidence import RowSubset, generator_copy, replay_rows
 from autograder.grading.runner import load_module
 from autograder.metrics.novelty import novelty
 from autograder.testing import cases, tags
@@ -49,7 +50,6 @@ shared = load_module(Path(__file__).with_name("_shared.py"), prefix="p3_hidden")
 DDIM_SAMPLES = 1000
 DDPM_SAMPLES = 256  # 1000 network evaluations each: the slowest test of the project
 SEEDS = {"ddim": 2024, "ddpm": 2025}
-REPLAY = 32  # returned samples recomputed with the reference, rows picked after the call
 REPLAY_TOLERANCE = {"atol": 1e-3, "rtol": 1e-3}  # as test_ddim_sample_on_shipped_unet
 
 
@@ -57,36 +57,6 @@ def _train_images() -> torch.Tensor:
     from autograder.data import load_digits
 
     return load_digits("train")[0]  # (1500, 1, 8, 8) in [-1, 1]
-
-
-class _Rows(torch.nn.Module):
-    """``model`` evaluated on the rows ``index`` of the batch only, zeros for the others.
-
-    Given to the reference sampler with the full ``shape``, it makes the same draws as the
-    student's call (they are whole-batch tensors) while the network runs on ``len(index)``
-    rows; a U-Net treats each sample on its own, so those rows are the full call's."""
-
-    def __init__(self, model: torch.nn.Module, index: torch.Tensor):
-        super().__init__()
-        self.model = model  # a submodule: the sampler finds the device through its parameters
-        self.index = index  # (k,) LongTensor on the CPU
-
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        rows = self.index.to(x.device)
-        eps = torch.zeros_like(x)
-        eps[rows] = self.model(x[rows], t[rows])
-        return eps
-
-
-def replay_rows(n: int, device: torch.device, k: int = REPLAY) -> torch.Tensor:
-    """The rows of ``n`` to replay, ascending: on the CPU ``min(k, n)`` distinct ones drawn from
-    fresh entropy (called after the student's sampler returned, so unknown to it); on a GPU
-    every row, cheap there, and the network then sees the shapes of the student's call (the
-    same kernels: a GPU may round a batch of 32 unlike one of 1000)."""
-    if device.type == "cuda":
-        return torch.arange(n)
-    g = torch.Generator().manual_seed(secrets.randbits(63))
-    return torch.randperm(n, generator=g)[:k].sort().values
 
 
 def save_grid(samples: torch.Tensor, path: Path, title: str) -> None:
@@ -153,12 +123,12 @@ def test_ddim_fid(student, ref, provided, check, config, metrics, seed, device, 
     model = shared.unet_in_sandbox(provided, device)
     shape = (DDIM_SAMPLES, *shared.IMAGE_SHAPE)
     generator = shared.generator(SEEDS["ddim"] + seed)
-    before = shared.generator_copy(generator)
+    before = generator_copy(generator)
     samples = student.ddim_sample(model, shape, alpha_bar, num_steps, 0.0, generator)
 
     def replay(rows: torch.Tensor) -> torch.Tensor:
-        local = _Rows(shared.local_unet(device), rows)
-        return ref.ddim_sample(local, shape, alpha_bar, num_steps, 0.0, shared.generator_copy(before))[rows]
+        local = RowSubset(shared.local_unet(device), rows)
+        return ref.ddim_sample(local, shape, alpha_bar, num_steps, 0.0, generator_copy(before))[rows]
 
     check_samples(check, config, metrics, device, samples, shape,
                   f"{DDIM_SAMPLES} samples of ddim_sample(unet, shape, alpha_bar, {num_steps}, eta=0.0, generator)",
@@ -173,12 +143,12 @@ def test_ddpm_fid(student, ref, provided, check, config, metrics, seed, device, 
     model = shared.unet_in_sandbox(provided, device)
     shape = (DDPM_SAMPLES, *shared.IMAGE_SHAPE)
     generator = shared.generator(SEEDS["ddpm"] + seed)
-    before = shared.generator_copy(generator)
+    before = generator_copy(generator)
     samples = student.ddpm_sample(model, shape, betas, generator)
 
     def replay(rows: torch.Tensor) -> torch.Tensor:
-        local = _Rows(shared.local_unet(device), rows)
-        return ref.ddpm_sample(local, shape, betas, shared.generator_copy(before))[rows]
+        local = RowSubset(shared.local_unet(device), rows)
+        return ref.ddpm_sample(local, shape, betas, generator_copy(before))[rows]
 
     check_samples(check, config, metrics, device, samples, shape,
                   f"{DDPM_SAMPLES} samples of ddpm_sample(unet, shape, betas, generator), T = 1000",
