@@ -5,6 +5,7 @@ Conventions as in P1 to P3; latents are ``(B, latent_channels, H / f, W / f)``.
 """
 
 from .latent import LatentDiffusion, latent_scale_factor
+from .train import VAETrainConfig, VAETrainResult, train_vae
 from .vae import VAE, VAEConfig, kl_divergence, reparameterize, vae_loss
 
 __all__ = [
@@ -15,4 +16,7 @@ __all__ = [
     "VAE",
     "latent_scale_factor",
     "LatentDiffusion",
+    "VAETrainConfig",
+    "VAETrainResult",
+    "train_vae",
 ]

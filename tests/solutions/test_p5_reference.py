@@ -123,3 +123,60 @@ def test_latent_diffusion_encodes_diffuses_and_decodes():
     by_hand = vae.decode(p3.ddim_sample(unet, (2, 4, 8, 8), ab, 5, 0.0, torch.Generator().manual_seed(3)) / 2.0)
     torch.testing.assert_close(got, by_hand)
     assert got.shape == (2, 3, 16, 16)
+
+
+# -- train_vae (given code) -----------------------------------------------------------------------
+def _tiny_vae(seed=0):
+    torch.manual_seed(seed)
+    return p5.VAE(p5.VAEConfig(base_channels=8, channel_mults=(1, 2), latent_channels=2))
+
+
+def test_train_vae_replays_its_documented_draws():
+    """Is each step the documented draw (randint batch, then randn noise) followed by one Adam step?"""
+    images = _randn(20, 3, 8, 8, seed=5, dtype=torch.float32).clamp(-1, 1)
+    config = p5.VAETrainConfig(steps=3, batch_size=4, lr=1e-3, beta=0.5, seed=7)
+    vae = _tiny_vae()
+    result = p5.train_vae(vae, images, config)
+    # The same three steps written out by hand.
+    by_hand = _tiny_vae()
+    optimizer = torch.optim.Adam(by_hand.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(7)
+    losses = []
+    for _ in range(3):
+        index = torch.randint(0, 20, (4,), generator=generator)
+        noise = torch.randn(4, 2, 4, 4, generator=generator)
+        x = images[index]
+        mu, logvar = by_hand.encoder(x).chunk(2, dim=1)
+        x_rec = by_hand.decoder(mu + (0.5 * logvar).exp() * noise)
+        kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).flatten(1).sum(1).mean()
+        loss = (x_rec - x).pow(2).flatten(1).sum(1).mean() + 0.5 * kl
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    assert result.loss_history == pytest.approx(losses, rel=1e-6)
+    for (name, a), b in zip(vae.state_dict().items(), by_hand.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+    assert not vae.training
+
+
+def test_train_vae_lowers_the_loss():
+    """Does a short run on a fixed set of shapes reduce the loss?"""
+    from autograder.data import make_shapes
+
+    torch.manual_seed(0)
+    vae = p5.VAE(p5.VAEConfig(base_channels=8))
+    images = make_shapes(64, resolution=16, seed=0).images
+    result = p5.train_vae(vae, images, p5.VAETrainConfig(steps=60, batch_size=16, lr=3e-3))
+    first, last = sum(result.loss_history[:5]) / 5, sum(result.loss_history[-5:]) / 5
+    assert last < 0.6 * first
+
+
+def test_train_vae_stops_on_a_non_finite_loss():
+    """Does a NaN loss stop training with an error naming the step?"""
+    vae = _tiny_vae()
+    images = torch.full((4, 3, 8, 8), float("nan"))
+    with pytest.raises(FloatingPointError, match="step 1"):
+        p5.train_vae(vae, images, p5.VAETrainConfig(steps=2, batch_size=2))
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        p5.train_vae(vae, torch.zeros(4, 8, 8), p5.VAETrainConfig(steps=1))
