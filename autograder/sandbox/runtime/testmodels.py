@@ -113,3 +113,74 @@ def write_bytes(path: str, data: torch.Tensor) -> str:
     """Write the uint8 tensor ``data`` to ``path`` as raw bytes; returns ``path``."""
     Path(path).write_bytes(data.to(torch.uint8).numpy().tobytes())
     return path
+
+
+def function_grads(package: str, function: str, args: list, wrt: list) -> dict:
+    """Gradients of the student's ``package.function(*args)`` (a scalar) with respect to ``args[i]``
+    for each ``i`` in ``wrt``: ``{"value": the output, "grads": [d out / d args[i], ...]}``,
+    with ``None`` for an input that no gradient reached. A non-scalar output raises ``ValueError``."""
+    import importlib
+
+    fn = getattr(importlib.import_module(package), function)
+    args = [a.detach().clone().requires_grad_(True) if i in wrt else a for i, a in enumerate(args)]
+    out = fn(*args)
+    if not isinstance(out, torch.Tensor) or out.numel() != 1:
+        raise ValueError(f"{function} must return a scalar tensor, got "
+                         f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+    if not out.requires_grad:
+        return {"value": out.detach(), "grads": [None for _ in wrt]}
+    grads = torch.autograd.grad(out, [args[i] for i in wrt], allow_unused=True)
+    return {"value": out.detach(), "grads": [None if g is None else g.detach() for g in grads]}
+
+
+class PoolVAE(nn.Module):
+    """A VAE-shaped test model with known weights: ``encode`` averages ``factor x factor`` blocks and
+    maps the channels with a 1x1 conv to ``(mu, logvar)``; ``decode`` maps back with a 1x1 conv and
+    repeats each latent pixel ``factor x factor`` times. Latents: ``(B, latent_channels, H / f, W / f)``.
+
+    Lets latent-diffusion code be checked on its own, whatever the student's VAE does."""
+
+    def __init__(self, in_channels: int = 3, latent_channels: int = 4, factor: int = 4, seed: int = 0):
+        super().__init__()
+        self.factor = factor
+        self.latent_channels = latent_channels
+        self.to_moments = nn.Conv2d(in_channels, 2 * latent_channels, 1)
+        self.from_latent = nn.Conv2d(latent_channels, in_channels, 1)
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.5)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        moments = self.to_moments(nn.functional.avg_pool2d(x, self.factor))  # (B, 2 * latent_channels, h, w)
+        return moments.chunk(2, dim=1)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        if z.dim() != 4 or z.shape[1] != self.latent_channels:
+            raise ValueError(f"latents must have shape (B, {self.latent_channels}, h, w), got {tuple(z.shape)}")
+        return self.from_latent(z).repeat_interleave(self.factor, 2).repeat_interleave(self.factor, 3)
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor):
+        mu, logvar = self.encode(x)
+        return self.decode(mu + (0.5 * logvar).exp() * noise), mu, logvar
+
+
+def requires_grad_flags(model: nn.Module) -> dict:
+    """``{name: p.requires_grad}`` for every named parameter of ``model``."""
+    return {name: bool(p.requires_grad) for name, p in model.named_parameters()}
+
+
+def latent_loss_grads(latent, unet: nn.Module, vae: nn.Module, x0: torch.Tensor, t: torch.Tensor,
+                      noise: torch.Tensor) -> dict:
+    """One backward pass of ``latent.loss(x0, t, noise)``: ``{"loss": value, "unet": {name: grad norm or
+    None}, "vae": {name: grad norm or None}}``, gradients cleared first."""
+    for model in (unet, vae):
+        model.zero_grad(set_to_none=True)
+    loss = latent.loss(x0, t, noise)
+    if loss.requires_grad:
+        loss.backward()
+
+    def norms(model):
+        return {name: (None if p.grad is None else float(p.grad.norm())) for name, p in model.named_parameters()}
+
+    return {"loss": loss.detach(), "unet": norms(unet), "vae": norms(vae)}
