@@ -9,10 +9,15 @@ covariance ``sigma`` ``(D, D)``, float64 on the CPU) and returns
 FID is biased upward for small sets, so compare numbers only at equal set
 sizes; :func:`reference_scales` gives the scale of real-vs-real and
 noise-vs-real values at the sizes of the digits splits.
+
+:func:`image_features` and :func:`feature_statistics` take any feature
+network with a ``features`` method; FID on shapes
+(:mod:`autograder.metrics.shapes_fid`) uses them with the shapes classifier.
 """
 
 import numpy as np
 import torch
+from torch import nn
 
 from autograder.data import load_digits
 
@@ -21,15 +26,21 @@ from .frechet import frechet_distance
 
 
 @torch.no_grad()
-def feature_statistics(
-    images: torch.Tensor, classifier: DigitsClassifier, *, batch_size: int = 512
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean ``(D,)`` and unbiased covariance ``(D, D)``, float64, of ``classifier.features`` of ``images``.
+def image_features(images: torch.Tensor, classifier: nn.Module, *, batch_size: int = 512) -> np.ndarray:
+    """``classifier.features`` of ``images``, float64 ``(B, D)`` on the CPU, computed in eval mode.
 
-    ``images``: ``(B, 1, 8, 8)`` in ``[-1, 1]``, B >= 2, on any device; they
-    are moved to the classifier's device in batches of ``batch_size``.
+    Generic over the feature network (the digits classifier, the shapes
+    classifier): ``images`` ``(B, C, H, W)`` are whatever its ``features``
+    reads (it raises a ValueError naming the shape it expects), B >= 1, on any
+    device; they are moved to the classifier's device in batches of
+    ``batch_size``. A classifier in training mode is put back in it.
     """
-    _check_images(images, "images")
+    if not isinstance(images, torch.Tensor):
+        raise ValueError(f"images must be a torch.Tensor, got {type(images).__name__}")
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"images must be a batch (B, C, H, W) with B >= 1, got shape {tuple(images.shape)}")
+    if not torch.isfinite(images).all():
+        raise ValueError("images has NaN or infinite values")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     device = next(classifier.parameters()).device
@@ -42,7 +53,21 @@ def feature_statistics(
         ]
     finally:
         classifier.train(was_training)
-    f = torch.cat(feats).numpy()  # (B, D)
+    return torch.cat(feats).numpy()  # (B, D)
+
+
+def feature_statistics(
+    images: torch.Tensor, classifier: nn.Module, *, batch_size: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``(D,)`` and unbiased covariance ``(D, D)``, float64, of ``classifier.features`` of ``images``.
+
+    ``images``: ``(B, C, H, W)`` in ``[-1, 1]`` of the shape the classifier
+    reads (``(B, 1, 8, 8)`` for the digits), B >= 2, on any device; see
+    :func:`image_features`.
+    """
+    f = image_features(images, classifier, batch_size=batch_size)  # (B, D)
+    if len(f) < 2:
+        raise ValueError(f"images needs at least 2 images for a covariance, got {len(f)}")
     return f.mean(axis=0), np.cov(f, rowvar=False)
 
 
